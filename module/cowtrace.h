@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Internal interfaces between the module's files and the KUnit suites.
+ *
+ * walk.c turns page tables into UAPI records; ctl.c (ioctls) and text.c
+ * (debugfs views) are its only users, and both drive it the same way: fill a
+ * kernel buffer one chunk at a time, drop every lock, then hand the chunk on.
+ */
+#ifndef _COWTRACE_INTERNAL_H
+#define _COWTRACE_INTERNAL_H
+
+#include <linux/types.h>
+#include <uapi/linux/cowtrace.h>
+
+struct dentry;
+struct mm_struct;
+struct pid;
+struct task_struct;
+struct vm_area_struct;
+
+/*
+ * Records filled per chunk.  mmap_lock is held for at most one chunk, and
+ * never across copy_to_user; 1024 page records are 32 KiB of bounce buffer.
+ */
+#define COWTRACE_CHUNK_PAGES	1024
+#define COWTRACE_CHUNK_VMAS	64
+#define COWTRACE_CHUNK_NAMES	(16 * 1024)
+
+/*
+ * One walk over [addr, end) of @mm.  The caller sets the in fields and the
+ * buffers, calls cowtrace_walk_chunk() until addr == end, and drains the
+ * buffers (resetting the counts) in between.
+ */
+struct cowtrace_walk {
+	/* in */
+	struct mm_struct *mm;
+	unsigned long end;
+	struct cowtrace_vma *vmas;	/* NULL: no VMA records */
+	struct cowtrace_page *pages;	/* NULL: no page records */
+	char *names;			/* NULL: no VMA names */
+	char *pathbuf;			/* PATH_MAX scratch, needed with names */
+	unsigned int vma_cap, page_cap, names_cap;
+	/* in/out: where the next chunk starts */
+	unsigned long addr;
+	/* out: what this chunk produced */
+	unsigned int nr_vmas, nr_pages, names_len;
+	/* private */
+	unsigned long last_vma_start;	/* VMA already reported by this walk */
+	struct folio *mapcount_folio;	/* folio whose mapcount is cached */
+	unsigned int folio_mapcount;
+};
+
+void cowtrace_walk_init(struct cowtrace_walk *w, struct mm_struct *mm,
+			unsigned long start, unsigned long end);
+int cowtrace_walk_chunk(struct cowtrace_walk *w);
+
+/* Record builders, separate from the walk so KUnit can drive them directly. */
+u32 cowtrace_vma_flags(unsigned long vm_flags, bool has_anon_vma);
+
+/* Target lookup: pid in the caller's namespace to a referenced mm. */
+struct mm_struct *cowtrace_get_mm(pid_t nr, struct task_struct **taskp);
+int cowtrace_mm_info(struct mm_struct *mm, struct task_struct *task,
+		     struct cowtrace_mm_info *info);
+
+/* debugfs views (text.c) */
+int cowtrace_text_init(struct dentry *dir);
+void cowtrace_text_exit(void);
+
+/* ioctl endpoint (ctl.c) */
+extern const struct file_operations cowtrace_ctl_fops;
+int cowtrace_check_snapshot_args(const struct cowtrace_snapshot *args);
+
+#endif /* _COWTRACE_INTERNAL_H */

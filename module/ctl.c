@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The ioctl endpoint, /sys/kernel/debug/cowtrace/ctl, in the style of
+ * kernel/kcov.c and mm/gup_test.c: a debugfs file whose only interface is
+ * ioctl.  Argument structs are size-first and read with
+ * copy_struct_from_user(), as PROCMAP_QUERY does, so commands are dispatched
+ * on type and number only: the size bits of the command word would otherwise
+ * change whenever a struct grows.
+ */
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/pid.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/version.h>
+
+#include "compat.h"
+#include "cowtrace.h"
+
+struct mm_struct *cowtrace_get_mm(pid_t nr, struct task_struct **taskp)
+{
+	struct task_struct *task;
+	struct mm_struct *mm;
+	struct pid *pid;
+
+	if (nr <= 0)
+		return ERR_PTR(-ESRCH);
+	pid = find_get_pid(nr);
+	if (!pid)
+		return ERR_PTR(-ESRCH);
+	task = get_pid_task(pid, PIDTYPE_PID);
+	put_pid(pid);
+	if (!task)
+		return ERR_PTR(-ESRCH);
+	/* NULL for kernel threads and for tasks past exit_mm() (zombies) */
+	mm = get_task_mm(task);
+	if (!mm) {
+		put_task_struct(task);
+		return ERR_PTR(-ESRCH);
+	}
+	if (taskp)
+		*taskp = task;
+	else
+		put_task_struct(task);
+	return mm;
+}
+EXPORT_SYMBOL_IF_KUNIT(cowtrace_get_mm);
+
+int cowtrace_mm_info(struct mm_struct *mm, struct task_struct *task,
+		     struct cowtrace_mm_info *info)
+{
+	info->tgid = task_tgid_vnr(task);	/* in the caller's pid namespace */
+	get_task_comm(info->comm, task);
+	/* our own reference from get_task_mm() is not the target's */
+	info->mm_users = atomic_read(&mm->mm_users) - 1;
+	info->mm_count = atomic_read(&mm->mm_count);
+	info->map_count = mm->map_count;
+	info->rss_anon = get_mm_counter(mm, MM_ANONPAGES);
+	info->rss_file = get_mm_counter(mm, MM_FILEPAGES);
+	info->rss_shmem = get_mm_counter(mm, MM_SHMEMPAGES);
+	info->swap_ents = get_mm_counter(mm, MM_SWAPENTS);
+	info->pgtables_bytes = mm_pgtables_bytes(mm);
+	info->hiwater_rss = get_mm_hiwater_rss(mm);
+	info->total_vm = mm->total_vm;
+	info->task_size = mm->task_size;
+	return 0;
+}
+
+/*
+ * Read a size-first struct: at least @min bytes, at most a page, and any
+ * bytes beyond what this module knows must be zero (copy_struct_from_user).
+ */
+static int read_args(void *karg, size_t ksize, size_t min,
+		     void __user *uarg, u64 *usize)
+{
+	if (get_user(*usize, (u64 __user *)uarg))
+		return -EFAULT;
+	if (*usize < min)
+		return -EINVAL;
+	if (*usize > PAGE_SIZE)
+		return -E2BIG;
+	return copy_struct_from_user(karg, ksize, uarg, *usize);
+}
+
+static int write_args(void __user *uarg, const void *karg, size_t ksize,
+		      u64 usize)
+{
+	return copy_to_user(uarg, karg, min_t(u64, ksize, usize)) ? -EFAULT : 0;
+}
+
+static long ioctl_version(void __user *uarg)
+{
+	struct cowtrace_version v;
+	u64 usize;
+	int err;
+
+	err = read_args(&v, sizeof(v), offsetofend(struct cowtrace_version,
+						   page_rec_size),
+			uarg, &usize);
+	if (err)
+		return err;
+	v.abi_version = COWTRACE_ABI_VERSION;
+	v.page_size = PAGE_SIZE;
+	v.vma_rec_size = sizeof(struct cowtrace_vma);
+	v.page_rec_size = sizeof(struct cowtrace_page);
+	v.kernel_version = LINUX_VERSION_CODE;
+	v.features = COWTRACE_FEAT_PAGE_MAPCOUNT;
+	if (IS_ENABLED(CONFIG_MEM_SOFT_DIRTY))
+		v.features |= COWTRACE_FEAT_SOFT_DIRTY;
+	if (IS_ENABLED(CONFIG_HAVE_ARCH_USERFAULTFD_WP))
+		v.features |= COWTRACE_FEAT_UFFD_WP;
+	if (IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE))
+		v.features |= COWTRACE_FEAT_THP;
+	if (IS_ENABLED(CONFIG_KSM))
+		v.features |= COWTRACE_FEAT_KSM;
+	if (IS_ENABLED(CONFIG_HUGETLB_PAGE))
+		v.features |= COWTRACE_FEAT_HUGETLB;
+	return write_args(uarg, &v, sizeof(v), usize);
+}
+
+static long ioctl_mm_info(void __user *uarg)
+{
+	struct cowtrace_mm_info info;
+	struct task_struct *task;
+	struct mm_struct *mm;
+	u64 usize;
+	int err;
+
+	err = read_args(&info, sizeof(info), offsetofend(struct cowtrace_mm_info,
+							 task_size),
+			uarg, &usize);
+	if (err)
+		return err;
+	if (info.flags)
+		return -EINVAL;
+	mm = cowtrace_get_mm(info.pid, &task);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	cowtrace_mm_info(mm, task, &info);
+	mmput(mm);
+	put_task_struct(task);
+	return write_args(uarg, &info, sizeof(info), usize);
+}
+
+int cowtrace_check_snapshot_args(const struct cowtrace_snapshot *a)
+{
+	if (a->flags & ~COWTRACE_SNAP_ALL_FLAGS || a->reserved)
+		return -EINVAL;
+	if (!PAGE_ALIGNED(a->start) || !PAGE_ALIGNED(a->end) ||
+	    a->start >= a->end)
+		return -EINVAL;
+	if (!a->vma_cap && !a->page_cap)
+		return -EINVAL;
+	/* a name is at most PATH_MAX, so one always fits in a fresh call */
+	if (a->names_cap && (a->names_cap < PATH_MAX || !a->vma_cap))
+		return -EINVAL;
+	if ((a->vma_cap && !a->vmas) || (a->page_cap && !a->pages) ||
+	    (a->names_cap && !a->names))
+		return -EFAULT;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(cowtrace_check_snapshot_args);
+
+struct snapshot_bufs {
+	struct cowtrace_page *pages;
+	struct cowtrace_vma *vmas;
+	char *names;
+	char *pathbuf;
+};
+
+static void free_bufs(struct snapshot_bufs *b)
+{
+	kvfree(b->pages);
+	kfree(b->vmas);
+	kvfree(b->names);
+	kfree(b->pathbuf);
+}
+
+static int alloc_bufs(struct snapshot_bufs *b, const struct cowtrace_snapshot *a)
+{
+	memset(b, 0, sizeof(*b));
+	if (a->page_cap) {
+		b->pages = kvmalloc_array(min_t(u32, a->page_cap,
+						COWTRACE_CHUNK_PAGES),
+					  sizeof(*b->pages), GFP_KERNEL);
+		if (!b->pages)
+			goto nomem;
+	}
+	if (a->vma_cap) {
+		b->vmas = kmalloc_array(min_t(u32, a->vma_cap,
+					      COWTRACE_CHUNK_VMAS),
+					sizeof(*b->vmas), GFP_KERNEL);
+		b->pathbuf = kmalloc(PATH_MAX, GFP_KERNEL);
+		if (!b->vmas || !b->pathbuf)
+			goto nomem;
+	}
+	if (a->names_cap) {
+		b->names = kvmalloc(COWTRACE_CHUNK_NAMES, GFP_KERNEL);
+		if (!b->names)
+			goto nomem;
+	}
+	return 0;
+nomem:
+	free_bufs(b);
+	return -ENOMEM;
+}
+
+/* Copy one chunk out; names offsets become offsets into the user's buffer. */
+static int copy_chunk(struct cowtrace_snapshot *a, struct cowtrace_walk *w)
+{
+	void __user *upages = u64_to_user_ptr(a->pages);
+	void __user *uvmas = u64_to_user_ptr(a->vmas);
+	void __user *unames = u64_to_user_ptr(a->names);
+	unsigned int i;
+
+	for (i = 0; i < w->nr_vmas; i++)
+		if (w->vmas[i].name_len)
+			w->vmas[i].name_off += a->names_len;
+	if (copy_to_user(upages + (size_t)a->page_count * sizeof(*w->pages),
+			 w->pages, (size_t)w->nr_pages * sizeof(*w->pages)) ||
+	    copy_to_user(uvmas + (size_t)a->vma_count * sizeof(*w->vmas),
+			 w->vmas, (size_t)w->nr_vmas * sizeof(*w->vmas)) ||
+	    copy_to_user(unames + a->names_len, w->names, w->names_len))
+		return -EFAULT;
+	a->page_count += w->nr_pages;
+	a->vma_count += w->nr_vmas;
+	a->names_len += w->names_len;
+	return 0;
+}
+
+static long ioctl_snapshot(void __user *uarg)
+{
+	struct cowtrace_snapshot a;
+	struct snapshot_bufs b;
+	struct cowtrace_walk w;
+	struct mm_struct *mm;
+	u64 usize;
+	int err;
+
+	err = read_args(&a, sizeof(a), offsetofend(struct cowtrace_snapshot,
+						   next),
+			uarg, &usize);
+	if (err)
+		return err;
+	err = cowtrace_check_snapshot_args(&a);
+	if (err)
+		return err;
+	a.vma_count = 0;
+	a.page_count = 0;
+	a.names_len = 0;
+
+	mm = cowtrace_get_mm(a.pid, NULL);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	err = alloc_bufs(&b, &a);
+	if (err)
+		goto out_mm;
+
+	cowtrace_walk_init(&w, mm, a.start, min_t(u64, a.end, mm->task_size));
+	w.pages = b.pages;
+	w.vmas = b.vmas;
+	w.names = b.names;
+	w.pathbuf = b.pathbuf;
+	while (w.addr < w.end) {
+		w.page_cap = min_t(u32, a.page_cap - a.page_count,
+				   COWTRACE_CHUNK_PAGES);
+		w.vma_cap = min_t(u32, a.vma_cap - a.vma_count,
+				  COWTRACE_CHUNK_VMAS);
+		w.names_cap = min_t(u32, a.names_cap - a.names_len,
+				    COWTRACE_CHUNK_NAMES);
+		/* a requested buffer is full: the caller resumes at next */
+		if ((w.pages && !w.page_cap) || (w.vmas && !w.vma_cap))
+			break;
+		err = cowtrace_walk_chunk(&w);
+		if (err)
+			goto out_bufs;
+		err = copy_chunk(&a, &w);
+		if (err)
+			goto out_bufs;
+		if (fatal_signal_pending(current)) {
+			err = -EINTR;
+			goto out_bufs;
+		}
+	}
+	/* complete means next == end as the caller gave it, not clamped */
+	a.next = w.addr >= w.end ? a.end : w.addr;
+	err = write_args(uarg, &a, sizeof(a), usize);
+out_bufs:
+	free_bufs(&b);
+out_mm:
+	mmput(mm);
+	return err;
+}
+
+static long cowtrace_ioctl(struct file *file, unsigned int cmd,
+			   unsigned long arg)
+{
+	long (*handler)(void __user *uarg);
+
+	if (_IOC_TYPE(cmd) != COWTRACE_IOC_MAGIC ||
+	    _IOC_DIR(cmd) != (_IOC_READ | _IOC_WRITE))
+		return -ENOTTY;
+	switch (_IOC_NR(cmd)) {
+	case _IOC_NR(COWTRACE_IOC_VERSION):
+		handler = ioctl_version;
+		break;
+	case _IOC_NR(COWTRACE_IOC_MM_INFO):
+		handler = ioctl_mm_info;
+		break;
+	case _IOC_NR(COWTRACE_IOC_SNAPSHOT):
+		handler = ioctl_snapshot;
+		break;
+	default:
+		return -ENOTTY;
+	}
+	/* debugfs is root-only, but a root that dropped capabilities is not */
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	return handler((void __user *)arg);
+}
+
+const struct file_operations cowtrace_ctl_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = cowtrace_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};

@@ -1,0 +1,593 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The page-table walker: one chunk of [addr, end) of an mm into UAPI records.
+ *
+ * Modelled on fs/proc/task_mmu.c's pagemap walk, but self-contained, because
+ * walk_page_range(), vm_normal_page() and the pte_offset_map internals are not
+ * exported to modules.  Locking, as the kernel's own walkers do it:
+ *
+ *   mmap_read_lock_killable	for one chunk, never across copy_to_user
+ *   i_mmap_rwsem (read)	hugetlb VMAs only: keeps shared PMD tables alive
+ *   PMD lock			while reading a PMD/hugetlb leaf and its page
+ *   PTE lock			while reading a PTE and its page
+ *   page_table_lock		while reading a PUD leaf
+ *
+ * A chunk ends when a record buffer is full or after COWTRACE_CHUNK_PMDS page
+ * tables, so a huge sparse address space cannot pin mmap_lock; cond_resched()
+ * runs after every PMD.  w->addr is always the first address not yet reported.
+ */
+#include <linux/fs.h>
+#include <linux/hugetlb.h>
+#include <linux/huge_mm.h>
+#include <linux/mm.h>
+#include <linux/mm_inline.h>
+#include <linux/mman.h>
+#include <linux/mmap_lock.h>
+#include <linux/sched/mm.h>
+#include <linux/swapops.h>
+#include <linux/userfaultfd_k.h>
+
+#include "compat.h"
+#include "cowtrace.h"
+
+/* PMDs (page tables) visited per chunk: 512 is 1 GiB of address space. */
+#define COWTRACE_CHUNK_PMDS	512
+
+struct walk_state {
+	struct cowtrace_walk *w;
+	struct vm_area_struct *vma;
+	unsigned int pmd_budget;
+	bool stop;
+};
+
+u32 cowtrace_vma_flags(unsigned long vm_flags, bool has_anon_vma)
+{
+	static const struct {
+		unsigned long vm;
+		u32 ct;
+	} map[] = {
+		{ VM_READ, COWTRACE_VMA_READ },
+		{ VM_WRITE, COWTRACE_VMA_WRITE },
+		{ VM_EXEC, COWTRACE_VMA_EXEC },
+		{ VM_SHARED, COWTRACE_VMA_SHARED },
+		{ VM_MAYREAD, COWTRACE_VMA_MAYREAD },
+		{ VM_MAYWRITE, COWTRACE_VMA_MAYWRITE },
+		{ VM_MAYEXEC, COWTRACE_VMA_MAYEXEC },
+		{ VM_MAYSHARE, COWTRACE_VMA_MAYSHARE },
+		{ VM_DONTCOPY, COWTRACE_VMA_DONTCOPY },
+		{ VM_WIPEONFORK, COWTRACE_VMA_WIPEONFORK },
+		{ VM_HUGEPAGE, COWTRACE_VMA_HUGEPAGE },
+		{ VM_NOHUGEPAGE, COWTRACE_VMA_NOHUGEPAGE },
+		{ VM_MERGEABLE, COWTRACE_VMA_MERGEABLE },
+		{ VM_LOCKED, COWTRACE_VMA_LOCKED },
+		{ VM_PFNMAP, COWTRACE_VMA_PFNMAP },
+		{ VM_IO, COWTRACE_VMA_IO },
+		{ VM_HUGETLB, COWTRACE_VMA_HUGETLB },
+		{ VM_MIXEDMAP, COWTRACE_VMA_MIXEDMAP },
+		{ VM_GROWSDOWN, COWTRACE_VMA_GROWSDOWN },
+		{ VM_SOFTDIRTY, COWTRACE_VMA_SOFTDIRTY },
+		{ __VM_UFFD_FLAGS, COWTRACE_VMA_UFFD },
+	};
+	u32 flags = 0;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(map); i++)
+		if (map[i].vm && (vm_flags & map[i].vm))
+			flags |= map[i].ct;
+	if ((vm_flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE)
+		flags |= COWTRACE_VMA_COW;
+	if (has_anon_vma)
+		flags |= COWTRACE_VMA_ANON_VMA;
+	return flags;
+}
+EXPORT_SYMBOL_IF_KUNIT(cowtrace_vma_flags);
+
+/* The name /proc/PID/maps would print, and what kind of backing that is. */
+static const char *vma_name(struct vm_area_struct *vma, char *buf, int buflen,
+			    u32 *backing)
+{
+	struct mm_struct *mm = vma->vm_mm;
+
+	if (vma->vm_file) {
+		*backing = COWTRACE_BACKING_FILE;
+		return d_path(&vma->vm_file->f_path, buf, buflen);
+	}
+	if (vma->vm_ops && vma->vm_ops->name) {
+		*backing = COWTRACE_BACKING_SPECIAL;
+		return vma->vm_ops->name(vma);
+	}
+	if (vma->vm_start <= mm->brk && vma->vm_end >= mm->start_brk) {
+		*backing = COWTRACE_BACKING_HEAP;
+		return "[heap]";
+	}
+	if (vma->vm_start <= mm->start_stack &&
+	    vma->vm_end >= mm->start_stack) {
+		*backing = COWTRACE_BACKING_STACK;
+		return "[stack]";
+	}
+#ifdef CONFIG_ANON_VMA_NAME
+	/* anon_name shares a union with file fields: valid without vm_file */
+	if (vma->anon_name) {
+		*backing = COWTRACE_BACKING_ANON_NAMED;
+		snprintf(buf, buflen, "[anon:%s]", vma->anon_name->name);
+		return buf;
+	}
+#endif
+	*backing = COWTRACE_BACKING_ANON;
+	return NULL;
+}
+
+/*
+ * Fill @rec for @vma.  The name goes to names[*names_len...] when it fits in
+ * names_cap; returns false (and writes nothing) when it does not.
+ */
+static bool fill_vma(struct cowtrace_vma *rec, struct vm_area_struct *vma,
+		     struct cowtrace_walk *w)
+{
+	const char *name;
+	size_t len = 0;
+	u32 backing;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->start = vma->vm_start;
+	rec->end = vma->vm_end;
+	rec->pgoff = vma->vm_pgoff;
+	rec->vm_flags = vma->vm_flags;
+	rec->flags = cowtrace_vma_flags(vma->vm_flags, !!vma->anon_vma);
+	if (vma->vm_file) {
+		struct inode *inode = file_inode(vma->vm_file);
+
+		rec->ino = inode->i_ino;
+		rec->dev = new_encode_dev(inode->i_sb->s_dev);
+	}
+	name = vma_name(vma, w->pathbuf, PATH_MAX, &backing);
+	rec->backing = backing;
+	if (IS_ERR_OR_NULL(name) || !w->names)
+		return true;
+	len = strlen(name);
+	if (w->names_len + len + 1 > w->names_cap)
+		return false;
+	memcpy(w->names + w->names_len, name, len + 1);
+	rec->name_off = w->names_len;
+	rec->name_len = len;
+	w->names_len += len + 1;
+	return true;
+}
+
+static struct cowtrace_page *emit_page(struct walk_state *s,
+				       unsigned long addr)
+{
+	struct cowtrace_walk *w = s->w;
+	struct cowtrace_page *rec;
+
+	if (w->nr_pages >= w->page_cap) {
+		s->stop = true;
+		w->addr = addr;
+		return NULL;
+	}
+	rec = &w->pages[w->nr_pages++];
+	memset(rec, 0, sizeof(*rec));
+	rec->addr = addr;
+	return rec;
+}
+
+/*
+ * What struct page says.  Called with the PTE or PMD lock held, so the page
+ * stays mapped, and so allocated, while it is read.
+ */
+static void fill_page(struct cowtrace_walk *w, struct cowtrace_page *rec,
+		      struct page *page)
+{
+	struct folio *folio = page_folio(page);
+	u32 flags = COWTRACE_PG_PAGE;
+
+	if (PageAnon(page)) {
+		flags |= COWTRACE_PG_ANON;
+		if (PageKsm(page))
+			flags |= COWTRACE_PG_KSM;
+		/* hugetlb keeps the bit on the head page only */
+		else if (PageAnonExclusive(folio_test_hugetlb(folio) ?
+					   &folio->page : page))
+			flags |= COWTRACE_PG_ANON_EXCL;
+	}
+	if (folio_test_large(folio)) {
+		flags |= folio_test_hugetlb(folio) ? COWTRACE_PG_HUGETLB :
+						     COWTRACE_PG_THP;
+		flags |= PageHead(page) ? COWTRACE_PG_HEAD : COWTRACE_PG_TAIL;
+	}
+	if (folio_maybe_dma_pinned(folio))
+		flags |= COWTRACE_PG_DMA_PINNED;
+	if (folio_test_swapcache(folio))
+		flags |= COWTRACE_PG_SWAPCACHE;
+	if (folio_test_lru(folio))
+		flags |= COWTRACE_PG_LRU;
+	if (folio_test_mlocked(folio))
+		flags |= COWTRACE_PG_MLOCKED;
+	flags |= min_t(u32, folio_order(folio), 31) << COWTRACE_ORDER_SHIFT;
+
+	rec->flags |= flags;
+	rec->refcount = folio_ref_count(folio);
+	rec->mapcount = cowtrace_page_mapcount(page);
+	/* summing a THP's 512 mapcounts once per page would be quadratic */
+	if (w->mapcount_folio != folio) {
+		w->mapcount_folio = folio;
+		w->folio_mapcount = cowtrace_folio_mapcount(folio);
+	}
+	rec->folio_mapcount = w->folio_mapcount;
+}
+
+/* A non-present PTE (or hugetlb leaf): swap, migration, device, marker. */
+static void fill_swap_pte(struct cowtrace_page *rec, pte_t pte,
+			  unsigned long index)
+{
+	swp_entry_t entry = pte_to_swp_entry(pte);
+
+	if (pte_swp_soft_dirty(pte))
+		rec->flags |= COWTRACE_PTE_SOFT_DIRTY;
+	if (pte_swp_uffd_wp(pte))
+		rec->flags |= COWTRACE_PTE_UFFD_WP;
+
+	if (is_pte_marker_entry(entry)) {
+		rec->flags |= COWTRACE_PTE_MARKER;
+		if (pte_marker_uffd_wp(pte))
+			rec->flags |= COWTRACE_PTE_UFFD_WP;
+	} else if (is_migration_entry(entry)) {
+		rec->flags |= COWTRACE_PTE_MIGRATION;
+		if (is_writable_migration_entry(entry))
+			rec->flags |= COWTRACE_PTE_WRITE;
+		rec->pfn = swp_offset_pfn(entry) + index;
+	} else if (is_device_private_entry(entry) ||
+		   is_device_exclusive_entry(entry)) {
+		rec->flags |= COWTRACE_PTE_DEVICE;
+		if (is_writable_device_private_entry(entry))
+			rec->flags |= COWTRACE_PTE_WRITE;
+		rec->pfn = swp_offset_pfn(entry) + index;
+	} else if (non_swap_entry(entry)) {
+		rec->flags |= COWTRACE_PTE_MARKER;	/* hwpoison and friends */
+	} else {
+		rec->flags |= COWTRACE_PTE_SWAP;
+		rec->pfn = swp_offset(entry);
+		rec->swap_type = swp_type(entry);
+		/* the swap PTE carries PageAnonExclusive across swap-out */
+		if (pte_swp_exclusive(pte))
+			rec->flags |= COWTRACE_PG_ANON_EXCL;
+	}
+}
+
+/*
+ * The struct page behind a present PTE, as vm_normal_page() decides it on
+ * architectures with pte_special (all we build for): special PTEs (zero
+ * page, PFN maps) have none.
+ */
+static struct page *pte_page_or_null(pte_t pte)
+{
+	unsigned long pfn = pte_pfn(pte);
+
+	if (pte_special(pte) || !pfn_valid(pfn))
+		return NULL;
+	return pfn_to_page(pfn);
+}
+
+static void fill_pte(struct cowtrace_walk *w, struct cowtrace_page *rec,
+		     pte_t pte)
+{
+	struct page *page;
+
+	if (!pte_present(pte)) {
+		fill_swap_pte(rec, pte, 0);
+		return;
+	}
+	rec->flags |= COWTRACE_PTE_PRESENT;
+	if (pte_write(pte))
+		rec->flags |= COWTRACE_PTE_WRITE;
+	if (pte_dirty(pte))
+		rec->flags |= COWTRACE_PTE_DIRTY;
+	if (pte_young(pte))
+		rec->flags |= COWTRACE_PTE_YOUNG;
+	if (pte_soft_dirty(pte))
+		rec->flags |= COWTRACE_PTE_SOFT_DIRTY;
+	if (pte_uffd_wp(pte))
+		rec->flags |= COWTRACE_PTE_UFFD_WP;
+	if (pte_special(pte))
+		rec->flags |= COWTRACE_PTE_SPECIAL;
+	if (pte_protnone(pte))
+		rec->flags |= COWTRACE_PTE_PROTNONE;
+	rec->pfn = pte_pfn(pte);
+	if (is_zero_pfn(rec->pfn)) {
+		rec->flags |= COWTRACE_PG_ZERO;
+		return;
+	}
+	page = pte_page_or_null(pte);
+	if (page)
+		fill_page(w, rec, page);
+}
+
+static void walk_pte_table(struct walk_state *s, pmd_t *pmdp,
+			   unsigned long addr, unsigned long end, bool *retry)
+{
+	struct cowtrace_walk *w = s->w;
+	struct cowtrace_page *rec;
+	spinlock_t *ptl;
+	pte_t *start_pte, *pte;
+
+	start_pte = cowtrace_pte_map_lock(w->mm, pmdp, addr, &ptl);
+	if (!start_pte) {
+		*retry = true;
+		return;
+	}
+	for (pte = start_pte; addr != end; pte++, addr += PAGE_SIZE) {
+		pte_t ptent = ptep_get(pte);
+
+		if (pte_none(ptent))
+			continue;
+		rec = emit_page(s, addr);
+		if (!rec)
+			break;
+		fill_pte(w, rec, ptent);
+	}
+	cowtrace_pte_unmap_unlock(start_pte, ptl);
+	w->mapcount_folio = NULL;	/* unlocked: the folio may go away */
+}
+
+/*
+ * Emit one record per 4 KiB page of a PMD or PUD leaf mapping @base..,
+ * called with the leaf's lock held.  @entry is the leaf in PTE format, which
+ * is how x86 (and the hugetlb code everywhere) reads huge entries; the PFN
+ * comes from the level's own accessor because the PAT bit moves.
+ */
+static void walk_leaf(struct walk_state *s, pte_t entry, unsigned long pfn,
+		      unsigned long base, unsigned long addr, unsigned long end,
+		      u32 level)
+{
+	struct cowtrace_walk *w = s->w;
+	struct vm_area_struct *vma = s->vma;
+	struct cowtrace_page *rec;
+	struct page *page = NULL;
+	bool huge_zero = false;
+
+	if (pte_present(entry) && pfn_valid(pfn)) {
+		page = pfn_to_page(pfn);
+		/*
+		 * huge_zero_pfn is not exported.  Only the huge zero page can
+		 * be PMD-mapped in an anonymous VMA without being anonymous.
+		 */
+		huge_zero = vma_is_anonymous(vma) && !PageAnon(page);
+	}
+	for (; addr != end; addr += PAGE_SIZE) {
+		unsigned long index = (addr - base) >> PAGE_SHIFT;
+
+		rec = emit_page(s, addr);
+		if (!rec)
+			return;
+		rec->flags |= level << COWTRACE_LEVEL_SHIFT;
+		if (!pte_present(entry)) {
+			fill_swap_pte(rec, entry, index);
+			continue;
+		}
+		rec->flags |= COWTRACE_PTE_PRESENT;
+		if (pte_write(entry))
+			rec->flags |= COWTRACE_PTE_WRITE;
+		if (pte_dirty(entry))
+			rec->flags |= COWTRACE_PTE_DIRTY;
+		if (pte_young(entry))
+			rec->flags |= COWTRACE_PTE_YOUNG;
+		if (pte_soft_dirty(entry))
+			rec->flags |= COWTRACE_PTE_SOFT_DIRTY;
+		if (pte_uffd_wp(entry))
+			rec->flags |= COWTRACE_PTE_UFFD_WP;
+		if (pte_protnone(entry))
+			rec->flags |= COWTRACE_PTE_PROTNONE;
+		rec->pfn = pfn + index;
+		if (huge_zero) {
+			rec->flags |= COWTRACE_PG_ZERO | COWTRACE_PG_THP |
+				(folio_order(page_folio(page)) << COWTRACE_ORDER_SHIFT);
+			continue;
+		}
+		if (page)
+			fill_page(w, rec, pfn_to_page(pfn + index));
+	}
+}
+
+static bool pmd_is_leaf(struct vm_area_struct *vma, pmd_t pmd)
+{
+	if (is_vm_hugetlb_page(vma))
+		return !pmd_none(pmd);
+	return pmd_trans_huge(pmd) || pmd_devmap(pmd) ||
+	       is_pmd_migration_entry(pmd);
+}
+
+static void walk_pmd_range(struct walk_state *s, pud_t *pudp,
+			   unsigned long addr, unsigned long end)
+{
+	struct cowtrace_walk *w = s->w;
+	pmd_t *pmdp = pmd_offset(pudp, addr);
+	unsigned long next;
+
+	do {
+		bool retry;
+		pmd_t pmd;
+
+		next = pmd_addr_end(addr, end);
+again:
+		retry = false;
+		pmd = cowtrace_pmdp_get(pmdp);
+		if (pmd_none(pmd))
+			goto done;
+		if (pmd_is_leaf(s->vma, pmd)) {
+			spinlock_t *ptl = pmd_lock(w->mm, pmdp);
+
+			pmd = *pmdp;
+			if (!pmd_is_leaf(s->vma, pmd)) {
+				spin_unlock(ptl);
+				goto again;
+			}
+			walk_leaf(s, __pte(pmd_val(pmd)),
+				  pmd_present(pmd) ? pmd_pfn(pmd) : 0,
+				  addr & PMD_MASK, addr, next,
+				  COWTRACE_LEVEL_PMD);
+			spin_unlock(ptl);
+			w->mapcount_folio = NULL;
+		} else if (!pmd_bad(pmd)) {
+			walk_pte_table(s, pmdp, addr, next, &retry);
+			if (retry)
+				goto again;
+		}
+		if (s->stop)
+			return;
+		cond_resched();
+done:
+		w->addr = next;
+		if (--s->pmd_budget == 0 && next != end) {
+			s->stop = true;
+			return;
+		}
+	} while (pmdp++, addr = next, addr != end);
+}
+
+static bool pud_is_leaf(struct vm_area_struct *vma, pud_t pud)
+{
+	if (is_vm_hugetlb_page(vma) &&
+	    huge_page_size(hstate_vma(vma)) == PUD_SIZE)
+		return !pud_none(pud);
+	return pud_leaf(pud);
+}
+
+static void walk_pud_range(struct walk_state *s, p4d_t *p4dp,
+			   unsigned long addr, unsigned long end)
+{
+	struct cowtrace_walk *w = s->w;
+	pud_t *pudp = pud_offset(p4dp, addr);
+	unsigned long next;
+
+	do {
+		pud_t pud = READ_ONCE(*pudp);
+
+		next = pud_addr_end(addr, end);
+		if (pud_none(pud))
+			goto done;
+		if (pud_is_leaf(s->vma, pud)) {
+			/* huge_pte_lockptr() and pud_lockptr() for PUD leaves */
+			spin_lock(&w->mm->page_table_lock);
+			pud = READ_ONCE(*pudp);
+			if (pud_is_leaf(s->vma, pud))
+				walk_leaf(s, __pte(pud_val(pud)),
+					  pud_present(pud) ? pud_pfn(pud) : 0,
+					  addr & PUD_MASK, addr, next,
+					  COWTRACE_LEVEL_PUD);
+			spin_unlock(&w->mm->page_table_lock);
+			w->mapcount_folio = NULL;
+		} else if (!pud_bad(pud)) {
+			walk_pmd_range(s, pudp, addr, next);
+		}
+		if (s->stop)
+			return;
+done:
+		w->addr = next;
+	} while (pudp++, addr = next, addr != end);
+}
+
+static void walk_p4d_range(struct walk_state *s, pgd_t *pgdp,
+			   unsigned long addr, unsigned long end)
+{
+	p4d_t *p4dp = p4d_offset(pgdp, addr);
+	unsigned long next;
+
+	do {
+		next = p4d_addr_end(addr, end);
+		if (!p4d_none(*p4dp) && !p4d_bad(*p4dp)) {
+			walk_pud_range(s, p4dp, addr, next);
+			if (s->stop)
+				return;
+		}
+		s->w->addr = next;
+	} while (p4dp++, addr = next, addr != end);
+}
+
+static void walk_vma_pages(struct walk_state *s, unsigned long end)
+{
+	struct cowtrace_walk *w = s->w;
+	unsigned long addr = w->addr, next;
+	pgd_t *pgdp = pgd_offset(w->mm, addr);
+
+	do {
+		next = pgd_addr_end(addr, end);
+		/* a reader must not "fix" a bad entry as pgd_none_or_clear_bad() does */
+		if (!pgd_none(*pgdp) && !pgd_bad(*pgdp)) {
+			walk_p4d_range(s, pgdp, addr, next);
+			if (s->stop)
+				return;
+		}
+		w->addr = next;
+	} while (pgdp++, addr = next, addr != end);
+}
+
+void cowtrace_walk_init(struct cowtrace_walk *w, struct mm_struct *mm,
+			unsigned long start, unsigned long end)
+{
+	w->mm = mm;
+	w->addr = start;
+	w->end = end;
+	w->last_vma_start = -1UL;
+	w->mapcount_folio = NULL;
+	w->nr_vmas = 0;
+	w->nr_pages = 0;
+	w->names_len = 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(cowtrace_walk_init);
+
+/*
+ * Fill the buffers from w->addr on; on return w->addr is where the next chunk
+ * starts (w->end when the range is done).  Returns 0 or -EINTR.
+ */
+int cowtrace_walk_chunk(struct cowtrace_walk *w)
+{
+	struct walk_state s = { .w = w, .pmd_budget = COWTRACE_CHUNK_PMDS };
+	struct vm_area_struct *vma;
+	int ret;
+
+	w->nr_vmas = 0;
+	w->nr_pages = 0;
+	w->names_len = 0;
+	if (w->addr >= w->end)
+		return 0;
+	ret = mmap_read_lock_killable(w->mm);
+	if (ret)
+		return ret;
+
+	for (vma = find_vma(w->mm, w->addr); vma && vma->vm_start < w->end;
+	     vma = find_vma(w->mm, w->addr)) {
+		unsigned long vma_end = min(vma->vm_end, w->end);
+		struct address_space *hugetlb_mapping = NULL;
+
+		s.vma = vma;
+		if (w->addr < vma->vm_start)
+			w->addr = vma->vm_start;
+		if (w->vmas && vma->vm_start != w->last_vma_start) {
+			if (w->nr_vmas >= w->vma_cap ||
+			    !fill_vma(&w->vmas[w->nr_vmas], vma, w))
+				goto out;
+			w->nr_vmas++;
+			w->last_vma_start = vma->vm_start;
+		}
+		if (w->pages) {
+			/* huge_pmd_unshare() needs i_mmap_rwsem for write */
+			if (is_vm_hugetlb_page(vma) && vma->vm_file) {
+				hugetlb_mapping = vma->vm_file->f_mapping;
+				i_mmap_lock_read(hugetlb_mapping);
+			}
+			walk_vma_pages(&s, vma_end);
+			if (hugetlb_mapping)
+				i_mmap_unlock_read(hugetlb_mapping);
+			if (s.stop)
+				goto out;
+		}
+		w->addr = vma_end;
+		if (w->addr >= w->end || --s.pmd_budget == 0)
+			goto out;
+	}
+	w->addr = w->end;
+out:
+	mmap_read_unlock(w->mm);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(cowtrace_walk_chunk);
