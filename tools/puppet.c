@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Puppet processes (see puppet.h).  The command channel is an AF_UNIX
+ * SOCK_SEQPACKET pair: one message per command, one per reply, and the new
+ * channel for a fork()ed puppet travels as SCM_RIGHTS with PUP_FORK.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "puppet.h"
+
+struct cmd {
+	uint32_t op;
+	uint64_t a, b, c;
+};
+
+struct reply {
+	int64_t val;
+	int32_t err;	/* errno of a failed operation, 0 if it worked */
+};
+
+/* Something to point at in the data and text segments (PUP_SELF). */
+static volatile char puppet_data_byte = 1;
+
+static int send_fd(int sock, const void *buf, size_t len, int fd)
+{
+	char ctl[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+
+	if (fd >= 0) {
+		msg.msg_control = ctl;
+		msg.msg_controllen = sizeof(ctl);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
+}
+
+static int recv_fd(int sock, void *buf, size_t len, int *fd)
+{
+	char ctl[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+	struct cmsghdr *cm;
+	ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+
+	*fd = -1;
+	if (n != (ssize_t)len)
+		return -1;
+	cm = CMSG_FIRSTHDR(&msg);
+	if (cm && cm->cmsg_type == SCM_RIGHTS)
+		memcpy(fd, CMSG_DATA(cm), sizeof(int));
+	return 0;
+}
+
+static int64_t do_mmap(uint64_t len, uint32_t how, int prot)
+{
+	int flags = how & PUP_MAP_SHARED ? MAP_SHARED : MAP_PRIVATE;
+	size_t maplen = len;
+	int fd = -1;
+	char *p;
+
+	if (how & PUP_MAP_FILE) {
+		char path[] = "/tmp/cowtrace-puppet-XXXXXX";
+
+		fd = mkstemp(path);
+		if (fd < 0)
+			return -errno;
+		unlink(path);
+		if (ftruncate(fd, len))
+			return -errno;
+	} else {
+		flags |= MAP_ANONYMOUS;
+	}
+	if (how & PUP_MAP_ALIGN_2M)
+		maplen += 2u << 20;
+	p = mmap(NULL, maplen, prot, flags, fd, 0);
+	if (fd >= 0)
+		close(fd);
+	if (p == MAP_FAILED)
+		return -errno;
+	if (how & PUP_MAP_ALIGN_2M) {
+		uintptr_t mask = (2u << 20) - 1;
+		char *aligned = (char *)(((uintptr_t)p + mask) & ~mask);
+
+		if (aligned > p)
+			munmap(p, aligned - p);
+		munmap(aligned + len, p + maplen - (aligned + len));
+		p = aligned;
+	}
+	return (int64_t)(uintptr_t)p;
+}
+
+struct vfork_arg {
+	int release;	/* read end: the child exits when it reads */
+};
+
+static int vfork_child(void *arg)
+{
+	struct vfork_arg *va = arg;
+	char c;
+
+	/* shares the parent's mm; blocks until the orchestrator lets go */
+	while (read(va->release, &c, 1) < 0 && errno == EINTR)
+		;
+	_exit(0);
+}
+
+static int64_t do_vfork(int *release_fd)
+{
+	static char stack[64 * 1024] __attribute__((aligned(16)));
+	struct vfork_arg va;
+	int fds[2];
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC))
+		return -errno;
+	va.release = fds[0];
+	/*
+	 * CLONE_VM without CLONE_VFORK: the orchestrator must keep driving us
+	 * (to reply) while the child lives; the mm is shared all the same.
+	 */
+	pid = clone(vfork_child, stack + sizeof(stack), CLONE_VM | SIGCHLD, &va);
+	close(fds[0]);
+	if (pid < 0) {
+		close(fds[1]);
+		return -errno;
+	}
+	*release_fd = fds[1];
+	return pid;
+}
+
+/* Returns once the child has exec()ed: until then it shares our pages. */
+static int64_t do_exec_sleep(void)
+{
+	int fds[2];
+	pid_t pid;
+	char c;
+
+	if (pipe2(fds, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		execlp("sleep", "sleep", "3600", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	/* EOF when exec closes the write end */
+	while (read(fds[0], &c, 1) < 0 && errno == EINTR)
+		;
+	close(fds[0]);
+	return pid < 0 ? -errno : pid;
+}
+
+static void puppet_main(int sock) __attribute__((noreturn));
+
+static int64_t do_fork(int newsock)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		puppet_main(newsock);
+	close(newsock);
+	return pid < 0 ? -errno : pid;
+}
+
+static int64_t run_cmd(const struct cmd *c, int newsock, int *extra_fd)
+{
+	volatile char *p = (volatile char *)(uintptr_t)c->a;
+	long page = sysconf(_SC_PAGESIZE);
+	int64_t sum = 0;
+
+	switch (c->op) {
+	case PUP_MMAP:
+		return do_mmap(c->a, c->b, c->c);
+	case PUP_WRITE:
+		for (uint64_t off = 0; off < c->b; off += page)
+			p[off] = (char)c->c;
+		return 0;
+	case PUP_READ:
+		for (uint64_t off = 0; off < c->b; off += page)
+			sum += p[off];
+		return sum;
+	case PUP_FILL:
+		memset((void *)p, (int)c->c, c->b);
+		return 0;
+	case PUP_MADVISE:
+		return madvise((void *)p, c->b, c->c) ? -errno : 0;
+	case PUP_MUNMAP:
+		return munmap((void *)p, c->b) ? -errno : 0;
+	case PUP_MPROTECT:
+		return mprotect((void *)p, c->b, c->c) ? -errno : 0;
+	case PUP_FORK:
+		return do_fork(newsock);
+	case PUP_VFORK:
+		return do_vfork(extra_fd);
+	case PUP_EXEC_SLEEP:
+		return do_exec_sleep();
+	case PUP_NOP:
+		return 0;
+	case PUP_SELF:
+		if (c->a)
+			return (int64_t)(uintptr_t)&puppet_main;
+		return (int64_t)(uintptr_t)&puppet_data_byte;
+	default:
+		return -EINVAL;
+	}
+}
+
+static void puppet_main(int sock)
+{
+	struct cmd c;
+	int newsock;
+
+	/* die with the orchestrator, never linger as an orphan */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	prctl(PR_SET_NAME, "cowtrace-puppet");
+	/* our own children (forked puppets, sleepers) reap themselves */
+	signal(SIGCHLD, SIG_IGN);
+	for (;;) {
+		struct reply r = { 0 };
+		int extra = -1;
+
+		if (recv_fd(sock, &c, sizeof(c), &newsock))
+			_exit(0);
+		if (c.op == PUP_EXIT)
+			_exit(0);
+		r.val = run_cmd(&c, newsock, &extra);
+		if (r.val < 0 && r.val > -4096) {
+			r.err = (int)-r.val;
+			r.val = -1;
+		}
+		if (send_fd(sock, &r, sizeof(r), extra))
+			_exit(1);
+		if (extra >= 0)
+			close(extra);
+	}
+}
+
+#define PUPPET_ARG "--cowtrace-puppet"
+
+void puppet_maybe_run(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], PUPPET_ARG))
+		puppet_main(atoi(argv[2]));
+}
+
+/*
+ * A fresh program, not a plain fork: a forked puppet would share its anonymous
+ * pages with the orchestrator, whose own writes would then change their
+ * mapcounts (and copy them) while the puppet is being observed.
+ */
+int puppet_spawn(struct puppet *p)
+{
+	char fdarg[16];
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		return -1;
+	p->vfork_release = -1;
+	p->pid = fork();
+	if (p->pid < 0)
+		return -1;
+	if (p->pid == 0) {
+		close(sv[0]);
+		fcntl(sv[1], F_SETFD, 0);
+		snprintf(fdarg, sizeof(fdarg), "%d", sv[1]);
+		execl("/proc/self/exe", "cowtrace-puppet", PUPPET_ARG, fdarg,
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(sv[1]);
+	p->sock = sv[0];
+	return 0;
+}
+
+static uint64_t call(struct puppet *p, enum puppet_op op, uint64_t a,
+		     uint64_t b, uint64_t c, int passfd, int *gotfd)
+{
+	struct cmd cmd = { .op = op, .a = a, .b = b, .c = c };
+	struct reply r;
+	int fd = -1;
+
+	if (send_fd(p->sock, &cmd, sizeof(cmd), passfd) ||
+	    recv_fd(p->sock, &r, sizeof(r), &fd)) {
+		errno = EPIPE;
+		return (uint64_t)-1;
+	}
+	if (gotfd)
+		*gotfd = fd;
+	else if (fd >= 0)
+		close(fd);
+	if (r.err) {
+		errno = r.err;
+		return (uint64_t)-1;
+	}
+	return (uint64_t)r.val;
+}
+
+uint64_t puppet_call(struct puppet *p, enum puppet_op op, uint64_t a,
+		     uint64_t b, uint64_t c)
+{
+	if (op == PUP_VFORK) {
+		int fd = -1;
+		uint64_t pid = call(p, op, a, b, c, -1, &fd);
+
+		p->vfork_release = fd;
+		return pid;
+	}
+	return call(p, op, a, b, c, -1, NULL);
+}
+
+int puppet_fork(struct puppet *parent, struct puppet *child)
+{
+	int sv[2];
+	uint64_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		return -1;
+	pid = call(parent, PUP_FORK, 0, 0, 0, sv[1], NULL);
+	close(sv[1]);
+	if (pid == (uint64_t)-1) {
+		close(sv[0]);
+		return -1;
+	}
+	child->pid = (pid_t)pid;
+	child->sock = sv[0];
+	child->vfork_release = -1;
+	/*
+	 * After replying, both processes still run back into recvmsg() over
+	 * stack pages that fork() just made COW-shared, faulting as they go,
+	 * concurrently with whatever the caller does next.  One more round
+	 * trip each: the way back then touches only pages already faulted.
+	 */
+	if (call(child, PUP_NOP, 0, 0, 0, -1, NULL) == (uint64_t)-1 ||
+	    call(parent, PUP_NOP, 0, 0, 0, -1, NULL) == (uint64_t)-1)
+		return -1;
+	return 0;
+}
+
+void puppet_kill(struct puppet *p)
+{
+	if (p->sock >= 0) {
+		struct cmd c = { .op = PUP_EXIT };
+
+		send(p->sock, &c, sizeof(c), MSG_NOSIGNAL);
+		close(p->sock);
+		p->sock = -1;
+	}
+	if (p->vfork_release >= 0) {
+		close(p->vfork_release);
+		p->vfork_release = -1;
+	}
+	/*
+	 * Reap our own children.  A grandchild is reaped by its puppet parent
+	 * (SIGCHLD ignored there): wait until it is gone all the same, so that
+	 * its exit cannot change what the next snapshot sees.
+	 */
+	if (p->pid > 0 && waitpid(p->pid, NULL, 0) < 0 && errno == ECHILD) {
+		for (int i = 0; i < 5000 && kill(p->pid, 0) == 0; i++)
+			usleep(1000);
+	}
+	p->pid = 0;
+}

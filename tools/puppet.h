@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A puppet is a process that does exactly what it is told, one memory
+ * operation at a time, and blocks in between.  Scenarios and tests drive
+ * puppets to a state, snapshot them while they are blocked (so nothing
+ * moves), and drive them on.  A puppet's FORK makes a second puppet whose
+ * memory is the fork()ed copy: the subject of every COW question.
+ */
+#ifndef COWTRACE_PUPPET_H
+#define COWTRACE_PUPPET_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+enum puppet_op {
+	PUP_MMAP = 1,	/* a=len b=PUP_MAP_* c=prot -> address */
+	PUP_WRITE,	/* a=addr b=len c=byte: write c to one byte per page */
+	PUP_READ,	/* a=addr b=len: read one byte per page -> their sum */
+	PUP_FILL,	/* a=addr b=len c=byte: memset the whole range */
+	PUP_MADVISE,	/* a=addr b=len c=advice -> 0 or -errno */
+	PUP_MUNMAP,	/* a=addr b=len */
+	PUP_MPROTECT,	/* a=addr b=len c=prot */
+	PUP_FORK,	/* new puppet from fork(); -> child pid */
+	PUP_VFORK,	/* vfork()-like clone sharing the mm; -> child pid */
+	PUP_EXEC_SLEEP,	/* fork a child that execs sleep; -> child pid */
+	PUP_SELF,	/* a=0: -> address of a data byte; a=1: of code */
+	PUP_NOP,	/* a round trip: the puppet is quiescent afterwards */
+	PUP_EXIT,
+};
+
+/* How PUP_MMAP maps: anonymous private unless told otherwise. */
+#define PUP_MAP_SHARED	 (1u << 0)	/* MAP_SHARED anonymous (shmem) */
+#define PUP_MAP_FILE	 (1u << 1)	/* a temporary file on /tmp */
+#define PUP_MAP_ALIGN_2M (1u << 2)	/* 2 MiB aligned, for THP */
+
+struct puppet {
+	pid_t pid;
+	int sock;		/* SOCK_SEQPACKET to the puppet */
+	int vfork_release;	/* PUP_VFORK child: write to let it exit */
+};
+
+/* Start a new puppet: this same binary, exec()ed fresh. */
+int puppet_spawn(struct puppet *p);
+/* Call first in main() of every binary that spawns puppets. */
+void puppet_maybe_run(int argc, char **argv);
+/*
+ * Run one operation; returns its result (cast), or sets *err and returns
+ * (uint64_t)-1 when the puppet died or the operation failed.
+ */
+uint64_t puppet_call(struct puppet *p, enum puppet_op op, uint64_t a,
+		     uint64_t b, uint64_t c);
+/*
+ * PUP_FORK, giving the child as a puppet of its own.  Returns only when both
+ * are blocked again with nothing left to fault (see puppet.c).
+ */
+int puppet_fork(struct puppet *parent, struct puppet *child);
+/* End a puppet and reap it (only the orchestrator's own child is reaped). */
+void puppet_kill(struct puppet *p);
+
+#endif

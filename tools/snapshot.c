@@ -1,0 +1,539 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Taking snapshots: from the module's ioctl, or from procfs as a fallback. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "snapshot.h"
+
+void ct_set_error(struct ct_error *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	err->code = code;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+}
+
+void ct_snapshot_free(struct ct_snapshot *s)
+{
+	free(s->vmas);
+	free(s->names);
+	free(s->pages);
+	memset(s, 0, sizeof(*s));
+}
+
+const char *ct_vma_name(const struct ct_snapshot *s,
+			const struct cowtrace_vma *v)
+{
+	if (!v->name_len || v->name_off >= s->names_len)
+		return "";
+	return s->names + v->name_off;
+}
+
+const struct cowtrace_vma *ct_find_vma(const struct ct_snapshot *s,
+				       uint64_t addr)
+{
+	size_t lo = 0, hi = s->nr_vmas;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (addr < s->vmas[mid].start)
+			hi = mid;
+		else if (addr >= s->vmas[mid].end)
+			lo = mid + 1;
+		else
+			return &s->vmas[mid];
+	}
+	return NULL;
+}
+
+const struct cowtrace_page *ct_find_page(const struct ct_snapshot *s,
+					 uint64_t addr)
+{
+	size_t lo = 0, hi = s->nr_pages;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (addr < s->pages[mid].addr)
+			hi = mid;
+		else if (addr > s->pages[mid].addr)
+			lo = mid + 1;
+		else
+			return &s->pages[mid];
+	}
+	return NULL;
+}
+
+static void snapshot_init(struct ct_snapshot *s, pid_t pid, uint64_t start,
+			  uint64_t end, enum ct_source source)
+{
+	struct timespec ts;
+	struct utsname u;
+
+	memset(s, 0, sizeof(*s));
+	s->pid = pid;
+	s->source = source;
+	s->start = start;
+	s->end = end;
+	s->page_size = sysconf(_SC_PAGESIZE);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	s->time_ns = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	if (uname(&u) == 0)
+		snprintf(s->kernel, sizeof(s->kernel), "%s", u.release);
+}
+
+/* Grow *buf to hold want elements of size sz; returns 0 or -ENOMEM. */
+static int reserve(void **buf, size_t *cap, size_t want, size_t sz)
+{
+	void *p;
+	size_t n = *cap ? *cap : 256;
+
+	if (want <= *cap)
+		return 0;
+	while (n < want)
+		n *= 2;
+	p = realloc(*buf, n * sz);
+	if (!p)
+		return -ENOMEM;
+	*buf = p;
+	*cap = n;
+	return 0;
+}
+
+int ct_module_available(void)
+{
+	return access(CT_CTL_PATH, F_OK) == 0;
+}
+
+static int open_ctl(struct ct_error *err)
+{
+	int fd = open(CT_CTL_PATH, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0)
+		return fd;
+	if (errno == ENOENT) {
+		if (access("/sys/kernel/debug/cowtrace", F_OK) &&
+		    access("/sys/kernel/debug", R_OK | X_OK))
+			ct_set_error(err, errno,
+				     "cannot see debugfs: run as root, and mount it with 'mount -t debugfs none /sys/kernel/debug'");
+		else
+			ct_set_error(err, errno,
+				     "the cowtrace module is not loaded: load it with 'insmod module/cowtrace.ko' (or 'modprobe cowtrace' once installed)");
+	} else if (errno == EACCES || errno == EPERM) {
+		ct_set_error(err, errno,
+			     "permission denied opening %s: cowtrace needs root (CAP_SYS_ADMIN)",
+			     CT_CTL_PATH);
+	} else {
+		ct_set_error(err, errno, "cannot open %s: %s", CT_CTL_PATH,
+			     strerror(errno));
+	}
+	return -1;
+}
+
+static void ioctl_error(struct ct_error *err, const char *what, pid_t pid)
+{
+	int e = errno;
+
+	switch (e) {
+	case ESRCH:
+		ct_set_error(err, e,
+			     "no such process: %d (it may have exited, or it is a kernel thread with no memory map)",
+			     (int)pid);
+		break;
+	case EPERM:
+		ct_set_error(err, e,
+			     "%s: permission denied: cowtrace needs root (CAP_SYS_ADMIN)",
+			     what);
+		break;
+	default:
+		ct_set_error(err, e, "%s failed for pid %d: %s", what, (int)pid,
+			     strerror(e));
+	}
+}
+
+int ct_snapshot_module(pid_t pid, uint64_t start, uint64_t end,
+		       struct ct_snapshot *s, struct ct_error *err)
+{
+	size_t vcap = 0, pcap = 0, ncap = 0;
+	struct cowtrace_version ver = { .size = sizeof(ver) };
+	struct cowtrace_snapshot a;
+	uint64_t next = start;
+	int fd, ret = -1;
+	/* per-call buffers: big enough that a typical process takes one call */
+	enum { VMA_BATCH = 1024, PAGE_BATCH = 65536, NAMES_BATCH = 256 * 1024 };
+
+	snapshot_init(s, pid, start, end, CT_SOURCE_MODULE);
+	fd = open_ctl(err);
+	if (fd < 0)
+		return -1;
+	if (ioctl(fd, COWTRACE_IOC_VERSION, &ver)) {
+		ioctl_error(err, "COWTRACE_IOC_VERSION", pid);
+		goto out;
+	}
+	if (ver.abi_version != COWTRACE_ABI_VERSION) {
+		ct_set_error(err, EPROTO,
+			     "the loaded module speaks ABI %u, this tool ABI %u: rebuild and reload the module from this tree",
+			     ver.abi_version, COWTRACE_ABI_VERSION);
+		goto out;
+	}
+	s->mm.size = sizeof(s->mm);
+	s->mm.pid = pid;
+	if (ioctl(fd, COWTRACE_IOC_MM_INFO, &s->mm)) {
+		ioctl_error(err, "COWTRACE_IOC_MM_INFO", pid);
+		goto out;
+	}
+	do {
+		if (reserve((void **)&s->vmas, &vcap, s->nr_vmas + VMA_BATCH,
+			    sizeof(*s->vmas)) ||
+		    reserve((void **)&s->pages, &pcap, s->nr_pages + PAGE_BATCH,
+			    sizeof(*s->pages)) ||
+		    reserve((void **)&s->names, &ncap, s->names_len + NAMES_BATCH,
+			    1)) {
+			ct_set_error(err, ENOMEM, "out of memory");
+			goto out;
+		}
+		memset(&a, 0, sizeof(a));
+		a.size = sizeof(a);
+		a.pid = pid;
+		a.start = next;
+		a.end = end;
+		a.vmas = (uintptr_t)(s->vmas + s->nr_vmas);
+		a.vma_cap = VMA_BATCH;
+		a.pages = (uintptr_t)(s->pages + s->nr_pages);
+		a.page_cap = PAGE_BATCH;
+		a.names = (uintptr_t)(s->names + s->names_len);
+		a.names_cap = NAMES_BATCH;
+		if (ioctl(fd, COWTRACE_IOC_SNAPSHOT, &a)) {
+			ioctl_error(err, "COWTRACE_IOC_SNAPSHOT", pid);
+			goto out;
+		}
+		for (uint32_t i = 0; i < a.vma_count; i++) {
+			struct cowtrace_vma *v = &s->vmas[s->nr_vmas + i];
+
+			if (v->name_len)
+				v->name_off += s->names_len;
+		}
+		/* a resumed call repeats the VMA the previous one ended in */
+		if (s->nr_vmas && a.vma_count &&
+		    s->vmas[s->nr_vmas].start == s->vmas[s->nr_vmas - 1].start) {
+			memmove(&s->vmas[s->nr_vmas], &s->vmas[s->nr_vmas + 1],
+				(a.vma_count - 1) * sizeof(*s->vmas));
+			a.vma_count--;
+		}
+		s->nr_vmas += a.vma_count;
+		s->nr_pages += a.page_count;
+		s->names_len += a.names_len;
+		if (a.next <= next && a.next != end) {
+			ct_set_error(err, EPROTO, "the module made no progress at %#" PRIx64,
+				     next);
+			goto out;
+		}
+		next = a.next;
+	} while (next < end);
+	ret = 0;
+out:
+	close(fd);
+	return ret;
+}
+
+/* ---- procfs fallback ---------------------------------------------------- */
+
+#define PM_PFN_MASK	((1ull << 55) - 1)
+#define PM_SOFT_DIRTY	(1ull << 55)
+#define PM_EXCLUSIVE	(1ull << 56)
+#define PM_UFFD_WP	(1ull << 57)
+#define PM_FILE		(1ull << 61)
+#define PM_SWAP		(1ull << 62)
+#define PM_PRESENT	(1ull << 63)
+
+#define KPF_LRU		5
+#define KPF_ANON	12
+#define KPF_SWAPCACHE	13
+#define KPF_COMPOUND_HEAD 15
+#define KPF_COMPOUND_TAIL 16
+#define KPF_HUGE	17
+#define KPF_KSM		21
+#define KPF_THP		22
+#define KPF_ZERO_PAGE	24
+#define KPF_MLOCKED	33
+#define KPF_ANON_EXCLUSIVE 34	/* PG_mappedtodisk, reused for anon pages */
+
+/* VmFlags mnemonics of /proc/PID/smaps, as fs/proc/task_mmu.c prints them. */
+static uint32_t smaps_vmflags(const char *line)
+{
+	static const struct {
+		char mn[3];
+		uint32_t flag;
+	} map[] = {
+		{ "rd", COWTRACE_VMA_READ },	   { "wr", COWTRACE_VMA_WRITE },
+		{ "ex", COWTRACE_VMA_EXEC },	   { "sh", COWTRACE_VMA_SHARED },
+		{ "mr", COWTRACE_VMA_MAYREAD },	   { "mw", COWTRACE_VMA_MAYWRITE },
+		{ "me", COWTRACE_VMA_MAYEXEC },	   { "ms", COWTRACE_VMA_MAYSHARE },
+		{ "dc", COWTRACE_VMA_DONTCOPY },   { "wf", COWTRACE_VMA_WIPEONFORK },
+		{ "hg", COWTRACE_VMA_HUGEPAGE },   { "nh", COWTRACE_VMA_NOHUGEPAGE },
+		{ "mg", COWTRACE_VMA_MERGEABLE },  { "lo", COWTRACE_VMA_LOCKED },
+		{ "pf", COWTRACE_VMA_PFNMAP },	   { "io", COWTRACE_VMA_IO },
+		{ "ht", COWTRACE_VMA_HUGETLB },	   { "mm", COWTRACE_VMA_MIXEDMAP },
+		{ "gd", COWTRACE_VMA_GROWSDOWN },  { "sd", COWTRACE_VMA_SOFTDIRTY },
+		{ "um", COWTRACE_VMA_UFFD },	   { "uw", COWTRACE_VMA_UFFD },
+		{ "ui", COWTRACE_VMA_UFFD },
+	};
+	uint32_t flags = 0;
+
+	for (const char *p = line; *p; p++) {
+		if (p[0] == ' ' || p[0] == '\n' || !p[1])
+			continue;
+		for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+			if (p[0] == map[i].mn[0] && p[1] == map[i].mn[1] &&
+			    (p[2] == ' ' || p[2] == '\n' || !p[2]))
+				flags |= map[i].flag;
+		while (*p && *p != ' ')
+			p++;
+		if (!*p)
+			break;
+	}
+	if ((flags & (COWTRACE_VMA_SHARED | COWTRACE_VMA_MAYWRITE)) ==
+	    COWTRACE_VMA_MAYWRITE)
+		flags |= COWTRACE_VMA_COW;
+	return flags;
+}
+
+static uint32_t backing_of(const char *name)
+{
+	if (!*name)
+		return COWTRACE_BACKING_ANON;
+	if (!strcmp(name, "[heap]"))
+		return COWTRACE_BACKING_HEAP;
+	if (!strcmp(name, "[stack]"))
+		return COWTRACE_BACKING_STACK;
+	if (!strncmp(name, "[anon:", 6))
+		return COWTRACE_BACKING_ANON_NAMED;
+	if (name[0] == '[')
+		return COWTRACE_BACKING_SPECIAL;
+	return COWTRACE_BACKING_FILE;
+}
+
+static int read_smaps(pid_t pid, uint64_t start, uint64_t end,
+		      struct ct_snapshot *s, struct ct_error *err)
+{
+	size_t vcap = 0, ncap = 0, len = 0;
+	char path[64], *line = NULL;
+	struct cowtrace_vma *v = NULL;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
+	f = fopen(path, "re");
+	if (!f) {
+		if (errno == ENOENT)
+			ct_set_error(err, ESRCH, "no such process: %d", (int)pid);
+		else
+			ct_set_error(err, errno, "cannot read %s: %s (run as root)",
+				     path, strerror(errno));
+		return -1;
+	}
+	while (getline(&line, &len, f) > 0) {
+		unsigned long long lo, hi, off, ino;
+		unsigned int maj, min;
+		char perms[5];
+		int n = 0;
+
+		if (sscanf(line, "%llx-%llx %4s %llx %x:%x %llu %n", &lo, &hi,
+			   perms, &off, &maj, &min, &ino, &n) >= 7 && n) {
+			char *name = line + n;
+			size_t nl;
+
+			v = NULL;
+			if (hi <= start || lo >= end)
+				continue;
+			name[strcspn(name, "\n")] = 0;
+			nl = strlen(name);
+			if (reserve((void **)&s->vmas, &vcap, s->nr_vmas + 1,
+				    sizeof(*v)) ||
+			    reserve((void **)&s->names, &ncap,
+				    s->names_len + nl + 1, 1))
+				goto nomem;
+			v = &s->vmas[s->nr_vmas++];
+			memset(v, 0, sizeof(*v));
+			v->start = lo;
+			v->end = hi;
+			v->pgoff = off / s->page_size;
+			v->ino = ino;
+			v->dev = makedev(maj, min);
+			v->backing = backing_of(name);
+			if (nl) {
+				memcpy(s->names + s->names_len, name, nl + 1);
+				v->name_off = s->names_len;
+				v->name_len = nl;
+				s->names_len += nl + 1;
+			}
+		} else if (v && !strncmp(line, "VmFlags:", 8)) {
+			v->flags = smaps_vmflags(line + 8);
+		} else if (v && !strncmp(line, "Anonymous:", 10)) {
+			unsigned long kb = strtoul(line + 10, NULL, 10);
+
+			/* the best procfs can say about anon_vma */
+			if (kb)
+				v->flags |= COWTRACE_VMA_ANON_VMA;
+		}
+	}
+	free(line);
+	fclose(f);
+	return 0;
+nomem:
+	free(line);
+	fclose(f);
+	ct_set_error(err, ENOMEM, "out of memory");
+	return -1;
+}
+
+static int pread_u64(int fd, uint64_t index, uint64_t *val)
+{
+	return pread(fd, val, 8, index * 8) == 8 ? 0 : -1;
+}
+
+int ct_snapshot_procfs(pid_t pid, uint64_t start, uint64_t end,
+		       struct ct_snapshot *s, struct ct_error *err)
+{
+	int pm = -1, kcount = -1, kflags = -1, ret = -1;
+	size_t pcap = 0;
+	uint64_t *buf = NULL;
+	char path[64];
+	enum { BATCH = 4096 };
+
+	snapshot_init(s, pid, start, end, CT_SOURCE_PROCFS);
+	s->unavailable = CT_UNAVAIL_WRITE | CT_UNAVAIL_DIRTY | CT_UNAVAIL_YOUNG |
+			 CT_UNAVAIL_REFCOUNT | CT_UNAVAIL_FOLIO_MAPCOUNT |
+			 CT_UNAVAIL_PTE_MISC | CT_UNAVAIL_PAGE_MISC;
+	s->mm.pid = pid;
+	if (read_smaps(pid, start, end, s, err))
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
+	pm = open(path, O_RDONLY | O_CLOEXEC);
+	kcount = open("/proc/kpagecount", O_RDONLY | O_CLOEXEC);
+	kflags = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	if (pm < 0 || kcount < 0 || kflags < 0) {
+		ct_set_error(err, errno,
+			     "cannot open pagemap/kpagecount/kpageflags: %s (the procfs fallback needs root)",
+			     strerror(errno));
+		goto out;
+	}
+	buf = malloc(BATCH * sizeof(*buf));
+	if (!buf)
+		goto nomem;
+	for (size_t i = 0; i < s->nr_vmas; i++) {
+		const struct cowtrace_vma *v = &s->vmas[i];
+		uint64_t lo = v->start > start ? v->start : start;
+		uint64_t hi = v->end < end ? v->end : end;
+
+		for (uint64_t a = lo; a < hi; a += (uint64_t)BATCH * s->page_size) {
+			uint64_t n = (hi - a) / s->page_size;
+			ssize_t got;
+
+			if (n > BATCH)
+				n = BATCH;
+			got = pread(pm, buf, n * 8, a / s->page_size * 8);
+			if (got != (ssize_t)(n * 8)) {
+				ct_set_error(err, errno, "reading %s failed: %s",
+					     path, strerror(errno));
+				goto out;
+			}
+			for (uint64_t j = 0; j < n; j++) {
+				uint64_t e = buf[j], pfn, cnt = 0, kf = 0;
+				struct cowtrace_page *r;
+
+				if (!(e & (PM_PRESENT | PM_SWAP)))
+					continue;
+				if (reserve((void **)&s->pages, &pcap,
+					    s->nr_pages + 1, sizeof(*r)))
+					goto nomem;
+				r = &s->pages[s->nr_pages++];
+				memset(r, 0, sizeof(*r));
+				r->addr = a + j * s->page_size;
+				if (e & PM_SOFT_DIRTY)
+					r->flags |= COWTRACE_PTE_SOFT_DIRTY;
+				if (e & PM_UFFD_WP)
+					r->flags |= COWTRACE_PTE_UFFD_WP;
+				if (e & PM_SWAP) {
+					r->flags |= COWTRACE_PTE_SWAP;
+					r->swap_type = e & 0x1f;
+					r->pfn = (e & PM_PFN_MASK) >> 5;
+					continue;
+				}
+				r->flags |= COWTRACE_PTE_PRESENT;
+				pfn = e & PM_PFN_MASK;
+				r->pfn = pfn;
+				if (pread_u64(kcount, pfn, &cnt) ||
+				    pread_u64(kflags, pfn, &kf))
+					continue;	/* no struct page */
+				r->mapcount = cnt;
+				if (kf & (1ull << KPF_ZERO_PAGE)) {
+					r->flags |= COWTRACE_PG_ZERO;
+					if (kf & (1ull << KPF_THP))
+						r->flags |= COWTRACE_PG_THP;
+					r->mapcount = 0;
+					continue;
+				}
+				/* pagemap only says "file" for pages with a struct page */
+				if (kf & (1ull << KPF_ANON) || e & PM_FILE)
+					r->flags |= COWTRACE_PG_PAGE;
+				if (kf & (1ull << KPF_ANON)) {
+					r->flags |= COWTRACE_PG_ANON;
+					if (kf & (1ull << KPF_KSM))
+						r->flags |= COWTRACE_PG_KSM;
+					else if (kf & (1ull << KPF_ANON_EXCLUSIVE))
+						r->flags |= COWTRACE_PG_ANON_EXCL;
+				}
+				if (kf & (1ull << KPF_THP))
+					r->flags |= COWTRACE_PG_THP;
+				if (kf & (1ull << KPF_HUGE))
+					r->flags |= COWTRACE_PG_HUGETLB;
+				if (kf & (1ull << KPF_COMPOUND_HEAD))
+					r->flags |= COWTRACE_PG_HEAD;
+				if (kf & (1ull << KPF_COMPOUND_TAIL))
+					r->flags |= COWTRACE_PG_TAIL;
+				if (kf & (1ull << KPF_SWAPCACHE))
+					r->flags |= COWTRACE_PG_SWAPCACHE;
+				if (kf & (1ull << KPF_LRU))
+					r->flags |= COWTRACE_PG_LRU;
+				if (kf & (1ull << KPF_MLOCKED))
+					r->flags |= COWTRACE_PG_MLOCKED;
+			}
+		}
+	}
+	ret = 0;
+	goto out;
+nomem:
+	ct_set_error(err, ENOMEM, "out of memory");
+out:
+	free(buf);
+	if (pm >= 0)
+		close(pm);
+	if (kcount >= 0)
+		close(kcount);
+	if (kflags >= 0)
+		close(kflags);
+	return ret;
+}
+
+int ct_snapshot_take(pid_t pid, uint64_t start, uint64_t end,
+		     struct ct_snapshot *s, struct ct_error *err)
+{
+	if (ct_module_available())
+		return ct_snapshot_module(pid, start, end, s, err);
+	return ct_snapshot_procfs(pid, start, end, s, err);
+}

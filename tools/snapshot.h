@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A snapshot of one process: its VMAs and populated pages, held as the UAPI
+ * records of include/uapi/linux/cowtrace.h whatever the source, so every
+ * command (and the tests' cross-checks) handles one representation.
+ */
+#ifndef COWTRACE_SNAPSHOT_H
+#define COWTRACE_SNAPSHOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/cowtrace.h>
+
+enum ct_source {
+	CT_SOURCE_MODULE = 1,	/* the cowtrace module's ioctl */
+	CT_SOURCE_PROCFS = 2,	/* /proc/PID/pagemap, kpagecount, kpageflags */
+};
+
+/* Facts a source could not give; the records hold 0 there, not a guess. */
+#define CT_UNAVAIL_WRITE	(1U << 0)	/* PTE write bit */
+#define CT_UNAVAIL_DIRTY	(1U << 1)
+#define CT_UNAVAIL_YOUNG	(1U << 2)
+#define CT_UNAVAIL_REFCOUNT	(1U << 3)
+#define CT_UNAVAIL_FOLIO_MAPCOUNT (1U << 4)
+#define CT_UNAVAIL_PTE_MISC	(1U << 5)	/* special, protnone, level */
+#define CT_UNAVAIL_PAGE_MISC	(1U << 6)	/* order, pinned, head/tail */
+
+struct ct_snapshot {
+	uint32_t pid;
+	uint32_t source;		/* enum ct_source */
+	uint32_t unavailable;		/* CT_UNAVAIL_* */
+	uint32_t page_size;
+	uint64_t time_ns;		/* CLOCK_REALTIME when taken */
+	uint64_t start, end;		/* the range asked for */
+	char kernel[65];		/* uname -r of the machine it was taken on */
+	struct cowtrace_mm_info mm;	/* comm, counters: module source only */
+	struct cowtrace_vma *vmas;
+	size_t nr_vmas;
+	char *names;			/* VMA names, indexed by name_off */
+	size_t names_len;
+	struct cowtrace_page *pages;	/* sorted by addr */
+	size_t nr_pages;
+};
+
+/* An error message for the user: what went wrong and what to do. */
+struct ct_error {
+	int code;		/* errno */
+	char msg[512];
+};
+
+#define CT_CTL_PATH "/sys/kernel/debug/cowtrace/ctl"
+
+int ct_module_available(void);
+int ct_snapshot_module(pid_t pid, uint64_t start, uint64_t end,
+		       struct ct_snapshot *s, struct ct_error *err);
+int ct_snapshot_procfs(pid_t pid, uint64_t start, uint64_t end,
+		       struct ct_snapshot *s, struct ct_error *err);
+/* The module if it is loaded, else procfs. */
+int ct_snapshot_take(pid_t pid, uint64_t start, uint64_t end,
+		     struct ct_snapshot *s, struct ct_error *err);
+void ct_snapshot_free(struct ct_snapshot *s);
+
+const char *ct_vma_name(const struct ct_snapshot *s,
+			const struct cowtrace_vma *v);
+/* The VMA holding addr, or NULL (binary search). */
+const struct cowtrace_vma *ct_find_vma(const struct ct_snapshot *s,
+				       uint64_t addr);
+/* The page record at addr, or NULL (binary search). */
+const struct cowtrace_page *ct_find_page(const struct ct_snapshot *s,
+					 uint64_t addr);
+
+void ct_set_error(struct ct_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,676 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The snapshot engine on a real kernel.  Each test drives puppet processes to
+ * one step of a copy-on-write story, snapshots them while they are blocked,
+ * checks what the kernel is known to do at that step, and cross-checks every
+ * snapshot against pagemap/kpagecount/kpageflags (snap_checked).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "guest_util.h"
+
+#define NPAGES 16
+
+/* A puppet with NPAGES written anonymous private pages, and its fork. */
+struct forked {
+	struct puppet parent, child;
+	uint64_t buf;
+};
+
+static void setup_forked(struct forked *f)
+{
+	must_spawn(&f->parent);
+	f->buf = must_call(&f->parent, PUP_MMAP, NPAGES * PAGE, 0,
+			   PROT_READ | PROT_WRITE);
+	must_call(&f->parent, PUP_WRITE, f->buf, NPAGES * PAGE, 0x11);
+	must_fork(&f->parent, &f->child);
+}
+
+TEST(version_and_layout)
+{
+	struct cowtrace_version v = { .size = sizeof(v) };
+	int fd = open(CT_CTL_PATH, O_RDONLY);
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(ioctl(fd, COWTRACE_IOC_VERSION, &v), 0);
+	EXPECT_EQ(v.abi_version, COWTRACE_ABI_VERSION);
+	EXPECT_EQ(v.page_size, sysconf(_SC_PAGESIZE));
+	EXPECT_EQ(v.page_rec_size, sizeof(struct cowtrace_page));
+	EXPECT_EQ(v.vma_rec_size, sizeof(struct cowtrace_vma));
+	EXPECT_EQ(sizeof(struct cowtrace_page), 32);
+	EXPECT_TRUE(v.features & COWTRACE_FEAT_SOFT_DIRTY);
+	close(fd);
+}
+
+TEST(private_page_before_fork)
+{
+	struct ct_snapshot s;
+	struct puppet p;
+	uint64_t buf;
+
+	must_spawn(&p);
+	buf = must_call(&p, PUP_MMAP, NPAGES * PAGE, 0, PROT_READ | PROT_WRITE);
+	must_call(&p, PUP_WRITE, buf, NPAGES * PAGE, 0x11);
+	snap_checked(p.pid, &s);
+	for (int i = 0; i < NPAGES; i++) {
+		const struct cowtrace_page *r = page_at(&s, buf + i * PAGE);
+
+		EXPECT_TRUE(PTE(r, PRESENT) && PTE(r, WRITE) && PTE(r, DIRTY));
+		EXPECT_TRUE(PG(r, ANON) && PG(r, ANON_EXCL));
+		EXPECT_EQ(r->mapcount, 1);
+		EXPECT_EQ(r->folio_mapcount, 1);
+		EXPECT_GE(r->refcount, 1);
+		EXPECT_EQ(COWTRACE_PAGE_LEVEL(r->flags), COWTRACE_LEVEL_PTE);
+	}
+	EXPECT_TRUE(ct_find_vma(&s, buf)->flags & COWTRACE_VMA_COW);
+	ct_snapshot_free(&s);
+	puppet_kill(&p);
+}
+
+TEST(fork_shares_and_write_protects)
+{
+	struct ct_snapshot ps, cs;
+	struct forked f;
+
+	setup_forked(&f);
+	snap_checked(f.parent.pid, &ps);
+	snap_checked(f.child.pid, &cs);
+	for (int i = 0; i < NPAGES; i++) {
+		const struct cowtrace_page *a = page_at(&ps, f.buf + i * PAGE);
+		const struct cowtrace_page *b = page_at(&cs, f.buf + i * PAGE);
+
+		EXPECT_EQ(a->pfn, b->pfn);
+		EXPECT_FALSE(PTE(a, WRITE));
+		EXPECT_FALSE(PTE(b, WRITE));
+		EXPECT_EQ(a->mapcount, 2);
+		EXPECT_EQ(b->mapcount, 2);
+		EXPECT_FALSE(PG(a, ANON_EXCL));
+		EXPECT_FALSE(PG(b, ANON_EXCL));
+	}
+	ct_snapshot_free(&ps);
+	ct_snapshot_free(&cs);
+	puppet_kill(&f.child);
+	puppet_kill(&f.parent);
+}
+
+TEST(child_write_copies)
+{
+	const struct cowtrace_page *a, *b, *a0;
+	struct ct_snapshot before, ps, cs;
+	struct forked f;
+
+	setup_forked(&f);
+	snap_checked(f.parent.pid, &before);
+	must_call(&f.child, PUP_WRITE, f.buf, PAGE, 0x22);
+	snap_checked(f.parent.pid, &ps);
+	snap_checked(f.child.pid, &cs);
+
+	a0 = page_at(&before, f.buf);
+	a = page_at(&ps, f.buf);
+	b = page_at(&cs, f.buf);
+	/* the child got a new page, writable and its own */
+	EXPECT_NE(b->pfn, a0->pfn);
+	EXPECT_TRUE(PTE(b, WRITE) && PG(b, ANON_EXCL));
+	EXPECT_EQ(b->mapcount, 1);
+	/* the parent kept the old page, still read-only, now mapped once */
+	EXPECT_EQ(a->pfn, a0->pfn);
+	EXPECT_FALSE(PTE(a, WRITE));
+	EXPECT_EQ(a->mapcount, 1);
+	EXPECT_FALSE(PG(a, ANON_EXCL));
+	/* the untouched pages are still shared */
+	EXPECT_EQ(page_at(&ps, f.buf + PAGE)->pfn, page_at(&cs, f.buf + PAGE)->pfn);
+	EXPECT_EQ(page_at(&cs, f.buf + PAGE)->mapcount, 2);
+	ct_snapshot_free(&before);
+	ct_snapshot_free(&ps);
+	ct_snapshot_free(&cs);
+	puppet_kill(&f.child);
+	puppet_kill(&f.parent);
+}
+
+TEST(parent_write_after_child_reuses)
+{
+	struct ct_snapshot before, after;
+	const struct cowtrace_page *a, *b;
+	struct forked f;
+
+	setup_forked(&f);
+	must_call(&f.child, PUP_WRITE, f.buf, PAGE, 0x22);
+	snap_checked(f.parent.pid, &before);
+	must_call(&f.parent, PUP_WRITE, f.buf, PAGE, 0x33);
+	snap_checked(f.parent.pid, &after);
+	b = page_at(&before, f.buf);
+	a = page_at(&after, f.buf);
+	/* the last sharer writes: same page, made writable and exclusive */
+	EXPECT_EQ(a->pfn, b->pfn);
+	EXPECT_FALSE(PTE(b, WRITE));
+	EXPECT_TRUE(PTE(a, WRITE));
+	EXPECT_TRUE(PG(a, ANON_EXCL));
+	EXPECT_EQ(a->mapcount, 1);
+	ct_snapshot_free(&before);
+	ct_snapshot_free(&after);
+	puppet_kill(&f.child);
+	puppet_kill(&f.parent);
+}
+
+TEST(shared_mapping_is_not_cow)
+{
+	struct ct_snapshot ps, cs;
+	struct puppet p, c;
+	uint64_t buf;
+
+	must_spawn(&p);
+	buf = must_call(&p, PUP_MMAP, 4 * PAGE, PUP_MAP_SHARED,
+			PROT_READ | PROT_WRITE);
+	must_call(&p, PUP_WRITE, buf, 4 * PAGE, 1);
+	must_fork(&p, &c);
+	/* fork copies no PTEs of a shared mapping: the child faults them in */
+	snap_checked(c.pid, &cs);
+	EXPECT_EQ(ct_find_page(&cs, buf), NULL);
+	EXPECT_FALSE(ct_find_vma(&cs, buf)->flags & COWTRACE_VMA_COW);
+	ct_snapshot_free(&cs);
+
+	must_call(&c, PUP_WRITE, buf, 4 * PAGE, 2);
+	snap_checked(p.pid, &ps);
+	snap_checked(c.pid, &cs);
+	for (int i = 0; i < 4; i++) {
+		const struct cowtrace_page *a = page_at(&ps, buf + i * PAGE);
+		const struct cowtrace_page *b = page_at(&cs, buf + i * PAGE);
+
+		EXPECT_EQ(a->pfn, b->pfn);
+		EXPECT_TRUE(PTE(a, WRITE));	/* fork did not write-protect it */
+		EXPECT_TRUE(PTE(b, WRITE));
+		EXPECT_EQ(a->mapcount, 2);
+		EXPECT_FALSE(PG(a, ANON));
+	}
+	ct_snapshot_free(&ps);
+	ct_snapshot_free(&cs);
+	puppet_kill(&c);
+	puppet_kill(&p);
+}
+
+TEST(dontfork_and_wipeonfork)
+{
+	struct ct_snapshot cs;
+	struct puppet p, c;
+	uint64_t dont, wipe;
+
+	must_spawn(&p);
+	dont = must_call(&p, PUP_MMAP, 4 * PAGE, 0, PROT_READ | PROT_WRITE);
+	wipe = must_call(&p, PUP_MMAP, 4 * PAGE, 0, PROT_READ | PROT_WRITE);
+	must_call(&p, PUP_WRITE, dont, 4 * PAGE, 1);
+	must_call(&p, PUP_WRITE, wipe, 4 * PAGE, 1);
+	ASSERT_EQ(must_call(&p, PUP_MADVISE, dont, 4 * PAGE, MADV_DONTFORK), 0);
+	ASSERT_EQ(must_call(&p, PUP_MADVISE, wipe, 4 * PAGE, MADV_WIPEONFORK), 0);
+	must_fork(&p, &c);
+	snap_checked(c.pid, &cs);
+	EXPECT_EQ(ct_find_vma(&cs, dont), NULL);
+	ASSERT_NE(ct_find_vma(&cs, wipe), NULL);
+	EXPECT_TRUE(ct_find_vma(&cs, wipe)->flags & COWTRACE_VMA_WIPEONFORK);
+	for (int i = 0; i < 4; i++)
+		EXPECT_EQ(ct_find_page(&cs, wipe + i * PAGE), NULL);
+	ct_snapshot_free(&cs);
+	snap_checked(p.pid, &cs);
+	EXPECT_TRUE(ct_find_vma(&cs, dont)->flags & COWTRACE_VMA_DONTCOPY);
+	EXPECT_NE(ct_find_page(&cs, dont), NULL);
+	ct_snapshot_free(&cs);
+	puppet_kill(&c);
+	puppet_kill(&p);
+}
+
+TEST(file_text_stays_shared)
+{
+	struct ct_snapshot ps, cs;
+	struct puppet p, c;
+	uint64_t code;
+
+	must_spawn(&p);
+	code = must_call(&p, PUP_SELF, 1, 0, 0) & ~(PAGE - 1);
+	must_fork(&p, &c);
+	snap_checked(p.pid, &ps);
+	snap_checked(c.pid, &cs);
+	{
+		const struct cowtrace_page *a = page_at(&ps, code);
+		const struct cowtrace_page *b = page_at(&cs, code);
+		const struct cowtrace_vma *v = ct_find_vma(&ps, code);
+
+		EXPECT_EQ(v->backing, COWTRACE_BACKING_FILE);
+		EXPECT_TRUE(v->flags & COWTRACE_VMA_EXEC);
+		EXPECT_EQ(a->pfn, b->pfn);
+		EXPECT_FALSE(PTE(a, WRITE));
+		EXPECT_FALSE(PG(a, ANON));
+		EXPECT_GE(a->mapcount, 2);
+	}
+	ct_snapshot_free(&ps);
+	ct_snapshot_free(&cs);
+	puppet_kill(&c);
+	puppet_kill(&p);
+}
+
+TEST(read_fault_maps_zero_page)
+{
+	struct ct_snapshot s;
+	struct puppet p;
+	uint64_t buf;
+
+	must_spawn(&p);
+	buf = must_call(&p, PUP_MMAP, 4 * PAGE, 0, PROT_READ | PROT_WRITE);
+	/* no THP here: a huge zero page would be the other right answer */
+	must_call(&p, PUP_MADVISE, buf, 4 * PAGE, MADV_NOHUGEPAGE);
+	must_call(&p, PUP_READ, buf, 4 * PAGE, 0);
+	snap_checked(p.pid, &s);
+	for (int i = 0; i < 4; i++) {
+		const struct cowtrace_page *r = page_at(&s, buf + i * PAGE);
+
+		EXPECT_TRUE(PG(r, ZERO) && PTE(r, SPECIAL));
+		EXPECT_FALSE(PTE(r, WRITE));
+		EXPECT_EQ(r->pfn, page_at(&s, buf)->pfn);
+	}
+	ct_snapshot_free(&s);
+	puppet_kill(&p);
+}
+
+TEST(thp_pmd_mapped_and_shared_after_fork)
+{
+	struct ct_snapshot ps, cs;
+	struct puppet p, c;
+	uint64_t buf, len = 2ul << 20;
+	const struct cowtrace_page *a, *b;
+
+	if (!thp_enabled())
+		SKIP("THP not available (transparent_hugepage/enabled is never)");
+	must_spawn(&p);
+	buf = must_call(&p, PUP_MMAP, len, PUP_MAP_ALIGN_2M, PROT_READ | PROT_WRITE);
+	must_call(&p, PUP_MADVISE, buf, len, MADV_HUGEPAGE);
+	must_call(&p, PUP_WRITE, buf, len, 7);
+	snap_checked(p.pid, &ps);
+	a = page_at(&ps, buf);
+	if (COWTRACE_PAGE_LEVEL(a->flags) != COWTRACE_LEVEL_PMD)
+		SKIP("the kernel gave no THP here (memory fragmented?)");
+	for (uint64_t off = 0; off < len; off += PAGE) {
+		b = page_at(&ps, buf + off);
+		EXPECT_EQ(COWTRACE_PAGE_LEVEL(b->flags), COWTRACE_LEVEL_PMD);
+		EXPECT_TRUE(PG(b, THP));
+		EXPECT_EQ(COWTRACE_PAGE_ORDER(b->flags), 9);
+		EXPECT_EQ(b->pfn, a->pfn + off / PAGE);
+		if (ct_failed())
+			ct_abort();
+	}
+	EXPECT_TRUE(PG(a, HEAD) && PTE(a, WRITE) && PG(a, ANON_EXCL));
+	EXPECT_TRUE(PG(page_at(&ps, buf + PAGE), TAIL));
+	ct_snapshot_free(&ps);
+
+	must_fork(&p, &c);
+	snap_checked(p.pid, &ps);
+	snap_checked(c.pid, &cs);
+	a = page_at(&ps, buf + 5 * PAGE);
+	b = page_at(&cs, buf + 5 * PAGE);
+	EXPECT_EQ(COWTRACE_PAGE_LEVEL(b->flags), COWTRACE_LEVEL_PMD);
+	EXPECT_EQ(a->pfn, b->pfn);
+	EXPECT_FALSE(PTE(a, WRITE));
+	EXPECT_FALSE(PTE(b, WRITE));
+	EXPECT_EQ(a->mapcount, 2);
+	EXPECT_EQ(a->folio_mapcount, 2);
+	ct_snapshot_free(&ps);
+	ct_snapshot_free(&cs);
+	puppet_kill(&c);
+	puppet_kill(&p);
+}
+
+#define KSM "/sys/kernel/mm/ksm/"
+
+TEST_TIMEOUT(ksm_merges_identical_pages, 240)
+{
+	struct ct_snapshot s;
+	struct puppet p;
+	uint64_t buf;
+	long scans;
+
+	if (access(KSM "run", W_OK))
+		SKIP("KSM not available (no " KSM "run)");
+	must_spawn(&p);
+	buf = must_call(&p, PUP_MMAP, 8 * PAGE, 0, PROT_READ | PROT_WRITE);
+	must_call(&p, PUP_FILL, buf, 8 * PAGE, 0x5a);
+	ASSERT_EQ(must_call(&p, PUP_MADVISE, buf, 8 * PAGE, MADV_MERGEABLE), 0);
+	write_file(KSM "pages_to_scan", "10000");
+	write_file(KSM "sleep_millisecs", "10");
+	scans = read_long(KSM "full_scans");
+	ASSERT_EQ(write_file(KSM "run", "1"), 0);
+	/* two full scans: the first finds candidates, the second merges */
+	for (int i = 0; i < 2000 && read_long(KSM "full_scans") < scans + 3; i++)
+		usleep(10000);
+	write_file(KSM "run", "0");
+	snap_checked(p.pid, &s);
+	for (int i = 0; i < 8; i++) {
+		const struct cowtrace_page *r = page_at(&s, buf + i * PAGE);
+
+		EXPECT_TRUE(PG(r, KSM) && PG(r, ANON));
+		EXPECT_FALSE(PG(r, ANON_EXCL));
+		EXPECT_FALSE(PTE(r, WRITE));
+		EXPECT_EQ(r->pfn, page_at(&s, buf)->pfn);
+		EXPECT_EQ(r->mapcount, 8);
+	}
+	ct_snapshot_free(&s);
+	puppet_kill(&p);
+	write_file(KSM "run", "2");	/* unmerge everything */
+}
+
+static int setup_zram_swap(void)
+{
+	if (access("/proc/swaps", R_OK))
+		return -1;
+	if (system("grep -q zram0 /proc/swaps && exit 0; "
+		   "modprobe zram num_devices=1 2>/dev/null; "
+		   "[ -e /sys/block/zram0/disksize ] || exit 1; "
+		   "echo 64M > /sys/block/zram0/disksize && "
+		   "mkswap /dev/zram0 >/dev/null && swapon /dev/zram0") != 0)
+		return -1;
+	return 0;
+}
+
+TEST(swap_entries)
+{
+	struct ct_snapshot s;
+	struct puppet p;
+	uint64_t buf;
+
+	if (setup_zram_swap())
+		SKIP("no swap device: zram, mkswap or swapon not available");
+	must_spawn(&p);
+	buf = must_call(&p, PUP_MMAP, 8 * PAGE, 0, PROT_READ | PROT_WRITE);
+	must_call(&p, PUP_MADVISE, buf, 8 * PAGE, MADV_NOHUGEPAGE);
+	must_call(&p, PUP_WRITE, buf, 8 * PAGE, 3);
+	ASSERT_EQ(must_call(&p, PUP_MADVISE, buf, 8 * PAGE, MADV_PAGEOUT), 0);
+	snap_checked(p.pid, &s);
+	for (int i = 0; i < 8; i++) {
+		const struct cowtrace_page *r = page_at(&s, buf + i * PAGE);
+
+		EXPECT_TRUE(PTE(r, SWAP));
+		EXPECT_FALSE(PTE(r, PRESENT));
+		/* swapped out while exclusive: the swap PTE remembers it */
+		EXPECT_TRUE(PG(r, ANON_EXCL));
+	}
+	ct_snapshot_free(&s);
+	/* swap it back in: present and exclusive again */
+	must_call(&p, PUP_READ, buf, 8 * PAGE, 0);
+	snap_checked(p.pid, &s);
+	EXPECT_TRUE(PTE(page_at(&s, buf), PRESENT));
+	ct_snapshot_free(&s);
+	puppet_kill(&p);
+}
+
+TEST(mm_info_matches_proc_status)
+{
+	struct cowtrace_mm_info mi = { .size = sizeof(mi) };
+	struct ct_snapshot s;
+	struct puppet p;
+	char path[64], line[256];
+	long vmpte = -1;
+	FILE *f;
+	int fd;
+
+	must_spawn(&p);
+	must_call(&p, PUP_WRITE,
+		  must_call(&p, PUP_MMAP, 64 * PAGE, 0, PROT_READ | PROT_WRITE),
+		  64 * PAGE, 1);
+	fd = open(CT_CTL_PATH, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	mi.pid = p.pid;
+	ASSERT_EQ(ioctl(fd, COWTRACE_IOC_MM_INFO, &mi), 0);
+	close(fd);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)p.pid);
+	f = fopen(path, "r");
+	ASSERT_TRUE(f);
+	while (fgets(line, sizeof(line), f))
+		sscanf(line, "VmPTE: %ld kB", &vmpte);
+	fclose(f);
+	EXPECT_EQ(mi.tgid, p.pid);
+	EXPECT_EQ(mi.pgtables_bytes / 1024, vmpte);
+	EXPECT_EQ(mi.mm_users, 1);
+	/* TASK_SIZE_MAX: 47-bit, or 56-bit with 5-level paging */
+	EXPECT_TRUE(mi.task_size == (1ull << 47) - PAGE ||
+		    mi.task_size == (1ull << 56) - PAGE);
+	snap_checked(p.pid, &s);
+	EXPECT_EQ(mi.map_count, s.nr_vmas);
+	ct_snapshot_free(&s);
+	puppet_kill(&p);
+}
+
+/* Small buffers force resumption; the result must equal one big call. */
+TEST(continuation_matches_single_call)
+{
+	struct cowtrace_page pages[7];
+	struct cowtrace_vma vmas[3];
+	char names[4096];
+	struct ct_snapshot whole;
+	struct ct_error err;
+	struct puppet p;
+	size_t np = 0, calls = 0;
+	uint64_t next = 0;
+	int fd;
+
+	must_spawn(&p);
+	must_call(&p, PUP_WRITE,
+		  must_call(&p, PUP_MMAP, 40 * PAGE, 0, PROT_READ | PROT_WRITE),
+		  40 * PAGE, 1);
+	ASSERT_EQ(ct_snapshot_module(p.pid, 0, 1ull << 47, &whole, &err), 0);
+	fd = open(CT_CTL_PATH, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	do {
+		struct cowtrace_snapshot a = {
+			.size = sizeof(a), .pid = p.pid, .start = next,
+			.end = 1ull << 47,
+			.vmas = (uintptr_t)vmas, .vma_cap = 3,
+			.pages = (uintptr_t)pages, .page_cap = 7,
+			.names = (uintptr_t)names, .names_cap = sizeof(names),
+		};
+
+		ASSERT_EQ(ioctl(fd, COWTRACE_IOC_SNAPSHOT, &a), 0);
+		ASSERT_LE(a.page_count, 7);
+		ASSERT_LE(a.vma_count, 3);
+		for (uint32_t i = 0; i < a.page_count; i++, np++) {
+			ASSERT_LE(np + 1, whole.nr_pages);
+			EXPECT_EQ(pages[i].addr, whole.pages[np].addr);
+			EXPECT_EQ(pages[i].pfn, whole.pages[np].pfn);
+			EXPECT_EQ(pages[i].flags, whole.pages[np].flags);
+		}
+		/* the first VMA of each call contains (or follows) start */
+		if (a.vma_count)
+			EXPECT_TRUE(vmas[0].end > next);
+		ASSERT_TRUE(a.next > next);
+		next = a.next;
+		calls++;
+	} while (next < (1ull << 47));
+	EXPECT_EQ(np, whole.nr_pages);
+	EXPECT_GE(calls, whole.nr_pages / 7);
+	close(fd);
+	ct_snapshot_free(&whole);
+	puppet_kill(&p);
+}
+
+/* ---- every documented errno, and that a failing call changes nothing ---- */
+
+static int snap_ioctl(int fd, struct cowtrace_snapshot *a)
+{
+	return ioctl(fd, COWTRACE_IOC_SNAPSHOT, a) ? errno : 0;
+}
+
+TEST(errors_einval)
+{
+	struct cowtrace_page pages[4];
+	struct cowtrace_snapshot good = {
+		.size = sizeof(good), .pid = getpid(), .start = 0,
+		.end = 1ull << 47, .pages = (uintptr_t)pages, .page_cap = 4,
+	}, a;
+	int fd = open(CT_CTL_PATH, O_RDONLY);
+
+	ASSERT_GE(fd, 0);
+	a = good, a.flags = 1ull << 63;
+	EXPECT_EQ(snap_ioctl(fd, &a), EINVAL);
+	EXPECT_EQ(memcmp(&a, &good, offsetof(struct cowtrace_snapshot, flags)), 0);
+	a = good, a.reserved = 1;
+	EXPECT_EQ(snap_ioctl(fd, &a), EINVAL);
+	a = good, a.start = 123;
+	EXPECT_EQ(snap_ioctl(fd, &a), EINVAL);
+	a = good, a.end = 0x5001;
+	EXPECT_EQ(snap_ioctl(fd, &a), EINVAL);
+	a = good, a.start = 0x10000, a.end = 0x10000;
+	EXPECT_EQ(snap_ioctl(fd, &a), EINVAL);
+	a = good, a.start = 0x20000, a.end = 0x10000;
+	EXPECT_EQ(snap_ioctl(fd, &a), EINVAL);
+	a = good, a.page_cap = 0;
+	EXPECT_EQ(snap_ioctl(fd, &a), EINVAL);
+	a = good, a.vma_cap = 1, a.vmas = (uintptr_t)pages, a.names_cap = 100,
+	a.names = (uintptr_t)pages;
+	EXPECT_EQ(snap_ioctl(fd, &a), EINVAL);
+	a = good, a.size = 8;
+	EXPECT_EQ(snap_ioctl(fd, &a), EINVAL);
+	/* unchanged out fields after every failure */
+	EXPECT_EQ(a.page_count, 0);
+	EXPECT_EQ(a.next, 0);
+	/* a good call works */
+	a = good;
+	EXPECT_EQ(snap_ioctl(fd, &a), 0);
+	EXPECT_EQ(a.page_count, 4);
+	close(fd);
+}
+
+TEST(errors_enotty_efault_e2big)
+{
+	struct cowtrace_page pages[4];
+	struct {
+		struct cowtrace_snapshot a;
+		uint64_t tail;
+	} big = { .a = { .size = sizeof(big), .pid = getpid(), .end = 1ull << 47,
+			 .pages = (uintptr_t)pages, .page_cap = 4 } };
+	struct cowtrace_snapshot a;
+	char *ro;
+	int fd = open(CT_CTL_PATH, O_RDONLY);
+
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(ioctl(fd, _IOWR(COWTRACE_IOC_MAGIC, 0x7f, struct cowtrace_snapshot), &a), -1);
+	EXPECT_EQ(errno, ENOTTY);
+	EXPECT_EQ(ioctl(fd, _IOWR('x', 0x02, struct cowtrace_snapshot), &a), -1);
+	EXPECT_EQ(errno, ENOTTY);
+	EXPECT_EQ(ioctl(fd, _IO(COWTRACE_IOC_MAGIC, 0x02)), -1);
+	EXPECT_EQ(errno, ENOTTY);
+	/* a NULL, an unmapped and a read-only argument or buffer */
+	EXPECT_EQ(ioctl(fd, COWTRACE_IOC_SNAPSHOT, NULL), -1);
+	EXPECT_EQ(errno, EFAULT);
+	EXPECT_EQ(ioctl(fd, COWTRACE_IOC_SNAPSHOT, (void *)0x10), -1);
+	EXPECT_EQ(errno, EFAULT);
+	a = big.a, a.size = sizeof(a), a.pages = 0x1000;
+	EXPECT_EQ(snap_ioctl(fd, &a), EFAULT);
+	ro = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	a = big.a, a.size = sizeof(a), a.pages = (uintptr_t)ro;
+	EXPECT_EQ(snap_ioctl(fd, &a), EFAULT);
+	/* a larger struct: fine with a zero tail, E2BIG with a nonzero one */
+	EXPECT_EQ(ioctl(fd, COWTRACE_IOC_SNAPSHOT, &big), 0);
+	big.tail = 1;
+	EXPECT_EQ(ioctl(fd, COWTRACE_IOC_SNAPSHOT, &big), -1);
+	EXPECT_EQ(errno, E2BIG);
+	a = big.a, a.size = 2 * PAGE;
+	EXPECT_EQ(snap_ioctl(fd, &a), E2BIG);
+	close(fd);
+}
+
+TEST(errors_esrch)
+{
+	struct cowtrace_mm_info mi = { .size = sizeof(mi) };
+	struct cowtrace_page pages[4];
+	struct cowtrace_snapshot a = {
+		.size = sizeof(a), .end = 1ull << 47,
+		.pages = (uintptr_t)pages, .page_cap = 4,
+	};
+	int fd = open(CT_CTL_PATH, O_RDONLY);
+	pid_t zombie;
+
+	ASSERT_GE(fd, 0);
+	a.pid = 0;
+	EXPECT_EQ(snap_ioctl(fd, &a), ESRCH);
+	a.pid = 4000000;
+	EXPECT_EQ(snap_ioctl(fd, &a), ESRCH);
+	a.pid = 2;	/* kthreadd: no mm */
+	EXPECT_EQ(snap_ioctl(fd, &a), ESRCH);
+	zombie = fork();
+	if (!zombie)
+		_exit(0);
+	usleep(100000);	/* not reaped: a zombie with no mm */
+	a.pid = zombie;
+	EXPECT_EQ(snap_ioctl(fd, &a), ESRCH);
+	mi.pid = zombie;
+	EXPECT_EQ(ioctl(fd, COWTRACE_IOC_MM_INFO, &mi), -1);
+	EXPECT_EQ(errno, ESRCH);
+	waitpid(zombie, NULL, 0);
+	close(fd);
+}
+
+TEST(errors_eperm_without_cap_sys_admin)
+{
+	struct cowtrace_page pages[4];
+	struct cowtrace_snapshot a = {
+		.size = sizeof(a), .pid = getpid(), .end = 1ull << 47,
+		.pages = (uintptr_t)pages, .page_cap = 4,
+	};
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+	int fd = open(CT_CTL_PATH, O_RDONLY);
+
+	ASSERT_GE(fd, 0);
+	/* keep the open fd, drop CAP_SYS_ADMIN from every set */
+	ASSERT_EQ(syscall(SYS_capget, &hdr, data), 0);
+	data[0].effective &= ~(1u << CAP_SYS_ADMIN);
+	data[0].permitted &= ~(1u << CAP_SYS_ADMIN);
+	data[0].inheritable &= ~(1u << CAP_SYS_ADMIN);
+	ASSERT_EQ(syscall(SYS_capset, &hdr, data), 0);
+	EXPECT_EQ(snap_ioctl(fd, &a), EPERM);
+	EXPECT_EQ(a.page_count, 0);
+	close(fd);
+}
+
+/* The text views agree with the ioctl, and a bad target changes nothing. */
+TEST(debugfs_views)
+{
+	struct ct_snapshot s;
+	struct puppet p;
+	char cmd[256], buf[64];
+	FILE *f;
+	long lines = -1;
+
+	must_spawn(&p);
+	must_call(&p, PUP_WRITE,
+		  must_call(&p, PUP_MMAP, 8 * PAGE, 0, PROT_READ | PROT_WRITE),
+		  8 * PAGE, 1);
+	snprintf(buf, sizeof(buf), "%d\n", (int)p.pid);
+	ASSERT_EQ(write_file("/sys/kernel/debug/cowtrace/target", buf), 0);
+	EXPECT_EQ(write_file("/sys/kernel/debug/cowtrace/target", "999999\n"), -1);
+	EXPECT_EQ(write_file("/sys/kernel/debug/cowtrace/target", "bogus\n"), -1);
+	EXPECT_EQ(read_long("/sys/kernel/debug/cowtrace/target"), p.pid);
+	snap_checked(p.pid, &s);
+	f = popen("grep -vc '^#' /sys/kernel/debug/cowtrace/pages", "r");
+	ASSERT_TRUE(f);
+	EXPECT_EQ(fscanf(f, "%ld", &lines), 1);
+	pclose(f);
+	EXPECT_EQ(lines, s.nr_pages);
+	f = popen("grep -vc '^#' /sys/kernel/debug/cowtrace/vmas", "r");
+	EXPECT_EQ(fscanf(f, "%ld", &lines), 1);
+	pclose(f);
+	EXPECT_EQ(lines, s.nr_vmas);
+	snprintf(cmd, sizeof(cmd),
+		 "head -1 /sys/kernel/debug/cowtrace/pages | grep -q '^# ADDR PFN' && "
+		 "grep -qx 'comm cowtrace-puppet' /sys/kernel/debug/cowtrace/summary");
+	EXPECT_EQ(system(cmd), 0);
+	ct_snapshot_free(&s);
+	puppet_kill(&p);
+}

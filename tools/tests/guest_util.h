@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Helpers for guest tests: snapshots that must work, and the cross-check. */
+#ifndef COWTRACE_GUEST_UTIL_H
+#define COWTRACE_GUEST_UTIL_H
+
+#include "../puppet.h"
+#include "../snapshot.h"
+#include "harness.h"
+
+#define PAGE 4096ul
+
+/* Snapshot pid through the module, cross-check it against procfs, return it. */
+void snap_checked(pid_t pid, struct ct_snapshot *s);
+/* Like snap_checked over [start, start+len). */
+void snap_range_checked(pid_t pid, uint64_t start, uint64_t len,
+			struct ct_snapshot *s);
+/* Compare a module snapshot with a procfs one field by field (both ways). */
+void crosscheck(const struct ct_snapshot *mod, const struct ct_snapshot *proc);
+
+/* The page record at addr; fails the test if the page is not populated. */
+const struct cowtrace_page *page_at(const struct ct_snapshot *s, uint64_t addr);
+
+uint64_t must_call(struct puppet *p, enum puppet_op op, uint64_t a, uint64_t b,
+		   uint64_t c);
+void must_spawn(struct puppet *p);
+void must_fork(struct puppet *parent, struct puppet *child);
+
+int write_file(const char *path, const char *val);
+long read_long(const char *path);
+/* Does /sys/kernel/mm/transparent_hugepage/enabled allow MADV_HUGEPAGE? */
+int thp_enabled(void);
+
+#define PTE(r, bit) (!!((r)->flags & COWTRACE_PTE_##bit))
+#define PG(r, bit) (!!((r)->flags & COWTRACE_PG_##bit))
+
+#endif
