@@ -12,26 +12,17 @@
 #include <linux/pgtable.h>
 #include <linux/rcupdate.h>
 
-/*
- * KUnit reaches the walker's internals through symbols exported only when
- * KUnit is built.  kunit/visibility.h provides that from 6.2; before it, do
- * what it does.
- */
-#if IS_ENABLED(CONFIG_KUNIT) && __has_include(<kunit/visibility.h>)
-#include <kunit/visibility.h>
-#elif IS_ENABLED(CONFIG_KUNIT)
-#define VISIBLE_IF_KUNIT
-#define EXPORT_SYMBOL_IF_KUNIT(symbol) \
-	EXPORT_SYMBOL_NS(symbol, EXPORTED_FOR_KUNIT_TESTING)
-#else
-#define VISIBLE_IF_KUNIT static
-#define EXPORT_SYMBOL_IF_KUNIT(symbol)
-#endif
+/* The kernel we build for, as major.minor: sublevels change no API we use. */
+#define COWTRACE_KERNEL \
+	KERNEL_VERSION(LINUX_VERSION_MAJOR, LINUX_VERSION_PATCHLEVEL, 0)
+/* True when building for a kernel older than major.minor. */
+#define COWTRACE_BEFORE(major, minor) \
+	(KERNEL_VERSION((major), (minor), 0) > COWTRACE_KERNEL)
 
 /* A lockless snapshot of a PMD entry (pmd_read_atomic() before 6.5). */
 static inline pmd_t cowtrace_pmdp_get(pmd_t *pmdp)
 {
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
+#if COWTRACE_BEFORE(6, 5)
 	return pmd_read_atomic(pmdp);
 #else
 	return pmdp_get_lockless(pmdp);
@@ -39,51 +30,57 @@ static inline pmd_t cowtrace_pmdp_get(pmd_t *pmdp)
 }
 
 /*
- * Map and lock the PTE table under @pmdp, or return NULL if the PMD no longer
- * points to a table (the caller re-reads the PMD and retries).
+ * Map the PTE table under @pmdp and say which lock guards it, or return NULL
+ * if the PMD does not point to a table now (the caller re-reads the PMD and
+ * retries).  The caller takes *ptlp itself, then confirms the table with
+ * cowtrace_pte_table_same() before reading it, and ends with
+ * cowtrace_pte_unmap().
  *
  * Before 6.5 a PTE table cannot be freed while mmap_lock is held for read, so
- * once the caller has seen a table pte_offset_map_lock() is safe.  From 6.5 on,
- * khugepaged may free tables under mmap_read_lock via RCU (pte_free_defer), and
- * the kernel's own __pte_offset_map_lock() is not exported: redo what it does,
- * RCU read side plus the pmd_same() re-check under the PTE lock.
+ * once the caller has seen a table it stays.  From 6.5 on khugepaged may free
+ * tables under mmap_read_lock via RCU (pte_free_defer), and the kernel's own
+ * __pte_offset_map_lock() is not exported: redo what it does, an RCU read
+ * side section plus the pmd_same() re-check under the PTE lock.
  */
-static inline pte_t *cowtrace_pte_map_lock(struct mm_struct *mm, pmd_t *pmdp,
-					   unsigned long addr,
-					   spinlock_t **ptlp)
+static inline pte_t *cowtrace_pte_map(struct mm_struct *mm, pmd_t *pmdp,
+				      unsigned long addr, pmd_t *pmdvalp,
+				      spinlock_t **ptlp)
 {
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
-	return pte_offset_map_lock(mm, pmdp, addr, ptlp);
+#if COWTRACE_BEFORE(6, 5)
+	*pmdvalp = *pmdp;
+	*ptlp = pte_lockptr(mm, pmdp);
+	return pte_offset_map(pmdp, addr);
 #else
 	pmd_t pmdval;
-	spinlock_t *ptl;
-	pte_t *pte;
 
 	rcu_read_lock();
 	pmdval = pmdp_get_lockless(pmdp);
 	if (pmd_none(pmdval) || !pmd_present(pmdval) ||
-	    pmd_trans_huge(pmdval) || pmd_devmap(pmdval) || pmd_bad(pmdval))
-		goto fail;
-	pte = pte_offset_kernel(&pmdval, addr);
-	ptl = pte_lockptr(mm, &pmdval);
-	spin_lock(ptl);
-	if (likely(pmd_same(pmdval, pmdp_get_lockless(pmdp)))) {
-		*ptlp = ptl;
-		return pte;
+	    pmd_trans_huge(pmdval) || pmd_devmap(pmdval) || pmd_bad(pmdval)) {
+		rcu_read_unlock();
+		return NULL;
 	}
-	spin_unlock(ptl);
-fail:
-	rcu_read_unlock();
-	return NULL;
+	*pmdvalp = pmdval;
+	*ptlp = pte_lockptr(mm, &pmdval);
+	return pte_offset_kernel(&pmdval, addr);
 #endif
 }
 
-static inline void cowtrace_pte_unmap_unlock(pte_t *pte, spinlock_t *ptl)
+/* Under the PTE lock: is the table we mapped still the one @pmdp points to? */
+static inline bool cowtrace_pte_table_same(pmd_t *pmdp, pmd_t pmdval)
 {
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
-	pte_unmap_unlock(pte, ptl);
+#if COWTRACE_BEFORE(6, 5)
+	return true;
 #else
-	spin_unlock(ptl);
+	return pmd_same(pmdval, pmdp_get_lockless(pmdp));
+#endif
+}
+
+static inline void cowtrace_pte_unmap(pte_t *pte)
+{
+#if COWTRACE_BEFORE(6, 5)
+	pte_unmap(pte);
+#else
 	rcu_read_unlock();
 #endif
 }
@@ -97,7 +94,7 @@ static inline void cowtrace_pte_unmap_unlock(pte_t *pte, spinlock_t *ptl)
  */
 static inline unsigned int cowtrace_page_mapcount(struct page *page)
 {
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
+#if COWTRACE_BEFORE(6, 12)
 	return page_mapcount(page);
 #else
 	struct folio *folio = page_folio(page);
@@ -116,7 +113,7 @@ static inline unsigned int cowtrace_page_mapcount(struct page *page)
  */
 static inline unsigned int cowtrace_folio_mapcount(struct folio *folio)
 {
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 9, 0)
+#if COWTRACE_BEFORE(6, 9)
 	int i, nr, total;
 
 	if (likely(!folio_test_large(folio)))
@@ -127,7 +124,7 @@ static inline unsigned int cowtrace_folio_mapcount(struct folio *folio)
 	nr = folio_nr_pages(folio);
 	for (i = 0; i < nr; i++)
 		total += atomic_read(&folio_page(folio, i)->_mapcount) + 1;
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+#if COWTRACE_BEFORE(6, 2)
 	/* 6.1 file THP: each _mapcount already includes the PMD mappings */
 	if (!folio_test_anon(folio))
 		return total - folio_entire_mapcount(folio) * nr;

@@ -22,9 +22,9 @@ struct vm_area_struct;
  * Records filled per chunk.  mmap_lock is held for at most one chunk, and
  * never across copy_to_user; 1024 page records are 32 KiB of bounce buffer.
  */
-#define COWTRACE_CHUNK_PAGES	1024
-#define COWTRACE_CHUNK_VMAS	64
-#define COWTRACE_CHUNK_NAMES	(16 * 1024)
+#define COWTRACE_CHUNK_PAGES 1024
+#define COWTRACE_CHUNK_VMAS 64
+#define COWTRACE_CHUNK_NAMES (16 * 1024)
 
 /*
  * One walk over [addr, end) of @mm.  The caller sets the in fields and the
@@ -35,18 +35,18 @@ struct cowtrace_walk {
 	/* in */
 	struct mm_struct *mm;
 	unsigned long end;
-	struct cowtrace_vma *vmas;	/* NULL: no VMA records */
-	struct cowtrace_page *pages;	/* NULL: no page records */
-	char *names;			/* NULL: no VMA names */
-	char *pathbuf;			/* PATH_MAX scratch, needed with names */
+	struct cowtrace_vma *vmas; /* NULL: no VMA records */
+	struct cowtrace_page *pages; /* NULL: no page records */
+	char *names; /* NULL: no VMA names */
+	char *pathbuf; /* PATH_MAX scratch, needed with names */
 	unsigned int vma_cap, page_cap, names_cap;
 	/* in/out: where the next chunk starts */
 	unsigned long addr;
 	/* out: what this chunk produced */
 	unsigned int nr_vmas, nr_pages, names_len;
 	/* private */
-	unsigned long last_vma_start;	/* VMA already reported by this walk */
-	struct folio *mapcount_folio;	/* folio whose mapcount is cached */
+	unsigned long last_vma_start; /* VMA already reported by this walk */
+	struct folio *mapcount_folio; /* folio whose mapcount is cached */
 	unsigned int folio_mapcount;
 };
 

@@ -48,12 +48,11 @@ struct mm_struct *cowtrace_get_mm(pid_t nr, struct task_struct **taskp)
 		put_task_struct(task);
 	return mm;
 }
-EXPORT_SYMBOL_IF_KUNIT(cowtrace_get_mm);
 
 int cowtrace_mm_info(struct mm_struct *mm, struct task_struct *task,
 		     struct cowtrace_mm_info *info)
 {
-	info->tgid = task_tgid_vnr(task);	/* in the caller's pid namespace */
+	info->tgid = task_tgid_vnr(task); /* in the caller's pid namespace */
 	get_task_comm(info->comm, task);
 	/* our own reference from get_task_mm() is not the target's */
 	info->mm_users = atomic_read(&mm->mm_users) - 1;
@@ -74,8 +73,8 @@ int cowtrace_mm_info(struct mm_struct *mm, struct task_struct *task,
  * Read a size-first struct: at least @min bytes, at most a page, and any
  * bytes beyond what this module knows must be zero (copy_struct_from_user).
  */
-static int read_args(void *karg, size_t ksize, size_t min,
-		     void __user *uarg, u64 *usize)
+static int read_args(void *karg, size_t ksize, size_t min, void __user *uarg,
+		     u64 *usize)
 {
 	if (get_user(*usize, (u64 __user *)uarg))
 		return -EFAULT;
@@ -98,8 +97,8 @@ static long ioctl_version(void __user *uarg)
 	u64 usize;
 	int err;
 
-	err = read_args(&v, sizeof(v), offsetofend(struct cowtrace_version,
-						   page_rec_size),
+	err = read_args(&v, sizeof(v),
+			offsetofend(struct cowtrace_version, page_rec_size),
 			uarg, &usize);
 	if (err)
 		return err;
@@ -107,7 +106,7 @@ static long ioctl_version(void __user *uarg)
 	v.page_size = PAGE_SIZE;
 	v.vma_rec_size = sizeof(struct cowtrace_vma);
 	v.page_rec_size = sizeof(struct cowtrace_page);
-	v.kernel_version = LINUX_VERSION_CODE;
+	v.kernel_version = COWTRACE_KERNEL;
 	v.features = COWTRACE_FEAT_PAGE_MAPCOUNT;
 	if (IS_ENABLED(CONFIG_MEM_SOFT_DIRTY))
 		v.features |= COWTRACE_FEAT_SOFT_DIRTY;
@@ -130,9 +129,9 @@ static long ioctl_mm_info(void __user *uarg)
 	u64 usize;
 	int err;
 
-	err = read_args(&info, sizeof(info), offsetofend(struct cowtrace_mm_info,
-							 task_size),
-			uarg, &usize);
+	err = read_args(&info, sizeof(info),
+			offsetofend(struct cowtrace_mm_info, task_size), uarg,
+			&usize);
 	if (err)
 		return err;
 	if (info.flags)
@@ -163,7 +162,6 @@ int cowtrace_check_snapshot_args(const struct cowtrace_snapshot *a)
 		return -EFAULT;
 	return 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(cowtrace_check_snapshot_args);
 
 struct snapshot_bufs {
 	struct cowtrace_page *pages;
@@ -180,7 +178,8 @@ static void free_bufs(struct snapshot_bufs *b)
 	kfree(b->pathbuf);
 }
 
-static int alloc_bufs(struct snapshot_bufs *b, const struct cowtrace_snapshot *a)
+static int alloc_bufs(struct snapshot_bufs *b,
+		      const struct cowtrace_snapshot *a)
 {
 	memset(b, 0, sizeof(*b));
 	if (a->page_cap) {
@@ -241,9 +240,9 @@ static long ioctl_snapshot(void __user *uarg)
 	u64 usize;
 	int err;
 
-	err = read_args(&a, sizeof(a), offsetofend(struct cowtrace_snapshot,
-						   next),
-			uarg, &usize);
+	err = read_args(&a, sizeof(a),
+			offsetofend(struct cowtrace_snapshot, next), uarg,
+			&usize);
 	if (err)
 		return err;
 	err = cowtrace_check_snapshot_args(&a);

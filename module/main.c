@@ -26,7 +26,8 @@ static int __init cowtrace_init(void)
 	cowtrace_dir = debugfs_create_dir("cowtrace", NULL);
 	if (IS_ERR(cowtrace_dir))
 		return PTR_ERR(cowtrace_dir);
-	debugfs_create_file("ctl", 0600, cowtrace_dir, NULL, &cowtrace_ctl_fops);
+	debugfs_create_file("ctl", 0600, cowtrace_dir, NULL,
+			    &cowtrace_ctl_fops);
 	cowtrace_text_init(cowtrace_dir);
 	return 0;
 }
@@ -41,7 +42,7 @@ static void __exit cowtrace_exit(void)
 module_init(cowtrace_init);
 module_exit(cowtrace_exit);
 
-MODULE_DESCRIPTION("cowtrace: snapshots of page tables for watching copy-on-write");
+MODULE_DESCRIPTION("cowtrace: watch copy-on-write in the page tables");
 MODULE_AUTHOR("cowtrace developers");
 MODULE_LICENSE("GPL");
 MODULE_VERSION("0.1");

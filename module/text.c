@@ -25,8 +25,13 @@
 
 #include "cowtrace.h"
 
+/* The header lines name the columns; docs/abi.md explains each one. */
+#define VMAS_HEADER "# START-END PERMS PGOFF DEV INODE VM_FLAGS FLAGS NAME\n"
+#define PAGES_HEADER \
+	"# ADDR PFN LEVEL KIND PTE MAPCOUNT FOLIO_MAPCOUNT REFCOUNT ORDER FLAGS\n"
+
 static DEFINE_MUTEX(target_lock);
-static struct pid *target_pid;	/* the PID written to 'target', or NULL */
+static struct pid *target_pid; /* the PID written to 'target', or NULL */
 
 static ssize_t target_write(struct file *file, const char __user *ubuf,
 			    size_t count, loff_t *ppos)
@@ -110,10 +115,10 @@ static struct mm_struct *grab_target_mm(struct task_struct **taskp)
 struct view_iter {
 	struct mm_struct *mm;
 	bool want_pages;
-	bool have_users;	/* mmget_not_zero() succeeded in start() */
+	bool have_users; /* mmget_not_zero() succeeded in start() */
 	struct cowtrace_walk w;
-	loff_t base;		/* seq position of the chunk's first record */
-	unsigned int nr;	/* records in the chunk */
+	loff_t base; /* seq position of the chunk's first record */
+	unsigned int nr; /* records in the chunk */
 	struct cowtrace_page pages[COWTRACE_CHUNK_PAGES];
 	struct cowtrace_vma vmas[COWTRACE_CHUNK_VMAS];
 	char names[COWTRACE_CHUNK_NAMES];
@@ -130,7 +135,7 @@ static void view_rewind(struct view_iter *it)
 	it->w.names = it->names;
 	it->w.names_cap = COWTRACE_CHUNK_NAMES;
 	it->w.pathbuf = it->pathbuf;
-	it->base = 1;		/* position 0 is the header line */
+	it->base = 1; /* position 0 is the header line */
 	it->nr = 0;
 }
 
@@ -189,13 +194,14 @@ static void view_stop(struct seq_file *m, void *v)
 static void show_vma_flags(struct seq_file *m, u32 flags)
 {
 	static const char *const names[32] = {
-		[0] = "read", [1] = "write", [2] = "exec", [3] = "shared",
-		[4] = "mayread", [5] = "maywrite", [6] = "mayexec",
-		[7] = "mayshare", [8] = "dontcopy", [9] = "wipeonfork",
-		[10] = "hugepage", [11] = "nohugepage", [12] = "mergeable",
-		[13] = "locked", [14] = "pfnmap", [15] = "io", [16] = "hugetlb",
-		[17] = "mixedmap", [18] = "growsdown", [19] = "softdirty",
-		[20] = "uffd", [30] = "cow", [31] = "anon_vma",
+		[0] = "read",	    [1] = "write",	[2] = "exec",
+		[3] = "shared",	    [4] = "mayread",	[5] = "maywrite",
+		[6] = "mayexec",    [7] = "mayshare",	[8] = "dontcopy",
+		[9] = "wipeonfork", [10] = "hugepage",	[11] = "nohugepage",
+		[12] = "mergeable", [13] = "locked",	[14] = "pfnmap",
+		[15] = "io",	    [16] = "hugetlb",	[17] = "mixedmap",
+		[18] = "growsdown", [19] = "softdirty", [20] = "uffd",
+		[30] = "cow",	    [31] = "anon_vma",
 	};
 	bool first = true;
 	int bit;
@@ -217,17 +223,16 @@ static int vmas_show(struct seq_file *m, void *v)
 	const struct cowtrace_vma *r = v;
 
 	if (v == SEQ_START_TOKEN) {
-		seq_puts(m, "# START-END PERMS PGOFF DEV INODE VM_FLAGS FLAGS NAME\n");
+		seq_puts(m, VMAS_HEADER);
 		return 0;
 	}
 	seq_printf(m, "%012llx-%012llx %c%c%c%c %08llx %02x:%02x %llu %#llx ",
-		   r->start, r->end,
-		   r->flags & COWTRACE_VMA_READ ? 'r' : '-',
+		   r->start, r->end, r->flags & COWTRACE_VMA_READ ? 'r' : '-',
 		   r->flags & COWTRACE_VMA_WRITE ? 'w' : '-',
 		   r->flags & COWTRACE_VMA_EXEC ? 'x' : '-',
-		   r->flags & COWTRACE_VMA_SHARED ? 's' : 'p',
-		   r->pgoff, MAJOR(new_decode_dev(r->dev)),
-		   MINOR(new_decode_dev(r->dev)), r->ino, r->vm_flags);
+		   r->flags & COWTRACE_VMA_SHARED ? 's' : 'p', r->pgoff,
+		   MAJOR(new_decode_dev(r->dev)), MINOR(new_decode_dev(r->dev)),
+		   r->ino, r->vm_flags);
 	show_vma_flags(m, r->flags);
 	if (r->name_len)
 		seq_printf(m, " %s", it->names + r->name_off);
@@ -251,8 +256,9 @@ static const char *page_kind(u32 f)
 static void show_page_flags(struct seq_file *m, u32 flags)
 {
 	static const char *const names[] = {
-		"page", "anon", "ksm", "excl", "zero", "thp", "hugetlb",
-		"head", "tail", "pinned", "swapcache", "lru", "mlocked",
+		"page",	     "anon",	"ksm",	   "excl", "zero",
+		"thp",	     "hugetlb", "head",	   "tail", "pinned",
+		"swapcache", "lru",	"mlocked",
 	};
 	bool first = true;
 	int i;
@@ -275,7 +281,7 @@ static int pages_show(struct seq_file *m, void *v)
 	u32 f;
 
 	if (v == SEQ_START_TOKEN) {
-		seq_puts(m, "# ADDR PFN LEVEL KIND PTE MAPCOUNT FOLIO_MAPCOUNT REFCOUNT ORDER FLAGS\n");
+		seq_puts(m, PAGES_HEADER);
 		return 0;
 	}
 	f = r->flags;
@@ -417,7 +423,7 @@ static int summary_show(struct seq_file *m, void *v)
 		goto out;
 	}
 	cowtrace_mm_info(mm, task, &info);
-	info.mm_count--;	/* grab_target_mm()'s mmgrab() */
+	info.mm_count--; /* grab_target_mm()'s mmgrab() */
 	it->mm = mm;
 	view_rewind(it);
 	it->w.pages = it->pages;
@@ -438,10 +444,11 @@ static int summary_show(struct seq_file *m, void *v)
 
 	seq_printf(m, "pid %d\ntgid %u\ncomm %s\n", pid_vnr(task_pid(task)),
 		   info.tgid, info.comm);
-	seq_printf(m, "mm_users %u\nmm_count %u\nmap_count %u\n",
-		   info.mm_users, info.mm_count, info.map_count);
-	seq_printf(m, "rss_anon %llu\nrss_file %llu\nrss_shmem %llu\nswap_ents %llu\n",
-		   info.rss_anon, info.rss_file, info.rss_shmem,
+	seq_printf(m, "mm_users %u\nmm_count %u\nmap_count %u\n", info.mm_users,
+		   info.mm_count, info.map_count);
+	seq_printf(m, "rss_anon %llu\nrss_file %llu\n", info.rss_anon,
+		   info.rss_file);
+	seq_printf(m, "rss_shmem %llu\nswap_ents %llu\n", info.rss_shmem,
 		   info.swap_ents);
 	seq_printf(m, "pgtables_bytes %llu\nhiwater_rss %llu\ntotal_vm %llu\n",
 		   info.pgtables_bytes, info.hiwater_rss, info.total_vm);

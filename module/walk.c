@@ -31,7 +31,7 @@
 #include "cowtrace.h"
 
 /* PMDs (page tables) visited per chunk: 512 is 1 GiB of address space. */
-#define COWTRACE_CHUNK_PMDS	512
+#define COWTRACE_CHUNK_PMDS 512
 
 struct walk_state {
 	struct cowtrace_walk *w;
@@ -80,7 +80,6 @@ u32 cowtrace_vma_flags(unsigned long vm_flags, bool has_anon_vma)
 		flags |= COWTRACE_VMA_ANON_VMA;
 	return flags;
 }
-EXPORT_SYMBOL_IF_KUNIT(cowtrace_vma_flags);
 
 /* The name /proc/PID/maps would print, and what kind of backing that is. */
 static const char *vma_name(struct vm_area_struct *vma, char *buf, int buflen,
@@ -154,8 +153,7 @@ static bool fill_vma(struct cowtrace_vma *rec, struct vm_area_struct *vma,
 	return true;
 }
 
-static struct cowtrace_page *emit_page(struct walk_state *s,
-				       unsigned long addr)
+static struct cowtrace_page *emit_page(struct walk_state *s, unsigned long addr)
 {
 	struct cowtrace_walk *w = s->w;
 	struct cowtrace_page *rec;
@@ -187,7 +185,8 @@ static void fill_page(struct cowtrace_walk *w, struct cowtrace_page *rec,
 			flags |= COWTRACE_PG_KSM;
 		/* hugetlb keeps the bit on the head page only */
 		else if (PageAnonExclusive(folio_test_hugetlb(folio) ?
-					   &folio->page : page))
+						   &folio->page :
+						   page))
 			flags |= COWTRACE_PG_ANON_EXCL;
 	}
 	if (folio_test_large(folio)) {
@@ -243,7 +242,7 @@ static void fill_swap_pte(struct cowtrace_page *rec, pte_t pte,
 			rec->flags |= COWTRACE_PTE_WRITE;
 		rec->pfn = swp_offset_pfn(entry) + index;
 	} else if (non_swap_entry(entry)) {
-		rec->flags |= COWTRACE_PTE_MARKER;	/* hwpoison and friends */
+		rec->flags |= COWTRACE_PTE_MARKER; /* hwpoison and friends */
 	} else {
 		rec->flags |= COWTRACE_PTE_SWAP;
 		rec->pfn = swp_offset(entry);
@@ -307,13 +306,19 @@ static void walk_pte_table(struct walk_state *s, pmd_t *pmdp,
 {
 	struct cowtrace_walk *w = s->w;
 	struct cowtrace_page *rec;
-	spinlock_t *ptl;
+	spinlock_t *ptl; /* held while PTEs and their pages are read */
 	pte_t *start_pte, *pte;
+	pmd_t pmdval;
 
-	start_pte = cowtrace_pte_map_lock(w->mm, pmdp, addr, &ptl);
+	start_pte = cowtrace_pte_map(w->mm, pmdp, addr, &pmdval, &ptl);
 	if (!start_pte) {
 		*retry = true;
 		return;
+	}
+	spin_lock(ptl);
+	if (!cowtrace_pte_table_same(pmdp, pmdval)) {
+		*retry = true;
+		goto out;
 	}
 	for (pte = start_pte; addr != end; pte++, addr += PAGE_SIZE) {
 		pte_t ptent = ptep_get(pte);
@@ -325,8 +330,10 @@ static void walk_pte_table(struct walk_state *s, pmd_t *pmdp,
 			break;
 		fill_pte(w, rec, ptent);
 	}
-	cowtrace_pte_unmap_unlock(start_pte, ptl);
-	w->mapcount_folio = NULL;	/* unlocked: the folio may go away */
+out:
+	spin_unlock(ptl);
+	cowtrace_pte_unmap(start_pte);
+	w->mapcount_folio = NULL; /* unlocked: the folio may go away */
 }
 
 /*
@@ -380,7 +387,8 @@ static void walk_leaf(struct walk_state *s, pte_t entry, unsigned long pfn,
 		rec->pfn = pfn + index;
 		if (huge_zero) {
 			rec->flags |= COWTRACE_PG_ZERO | COWTRACE_PG_THP |
-				(folio_order(page_folio(page)) << COWTRACE_ORDER_SHIFT);
+				      (folio_order(page_folio(page))
+				       << COWTRACE_ORDER_SHIFT);
 			continue;
 		}
 		if (page)
@@ -533,7 +541,6 @@ void cowtrace_walk_init(struct cowtrace_walk *w, struct mm_struct *mm,
 	w->nr_pages = 0;
 	w->names_len = 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(cowtrace_walk_init);
 
 /*
  * Fill the buffers from w->addr on; on return w->addr is where the next chunk
@@ -590,4 +597,3 @@ out:
 	mmap_read_unlock(w->mm);
 	return 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(cowtrace_walk_chunk);

@@ -41,7 +41,7 @@ struct cowtrace_version {
 	__u32 page_size;	/* out: PAGE_SIZE of the running kernel */
 	__u32 vma_rec_size;	/* out: sizeof(struct cowtrace_vma) */
 	__u32 page_rec_size;	/* out: sizeof(struct cowtrace_page) */
-	__u32 kernel_version;	/* out: LINUX_VERSION_CODE built against */
+	__u32 kernel_version;	/* out: KERNEL_VERSION(major, minor, 0) built for */
 	__u32 features;		/* out: COWTRACE_FEAT_* */
 };
 
@@ -92,7 +92,7 @@ struct cowtrace_vma {
 	__u64 pgoff;		/* out: vm_pgoff, in pages */
 	__u64 vm_flags;		/* out: raw vm_flags; bit values are per kernel */
 	__u64 ino;		/* out: inode number of the backing file, or 0 */
-	__u32 dev;		/* out: device of the file, major << 20 | minor */
+	__u32 dev;		/* out: device of the file, as st_dev encodes it */
 	__u32 flags;		/* out: COWTRACE_VMA_*, stable across kernels */
 	__u32 backing;		/* out: COWTRACE_BACKING_* */
 	__u32 name_off;		/* out: offset of the name in the names buffer */
@@ -205,8 +205,9 @@ struct cowtrace_snapshot {
 	__u32 pid;		/* in: target pid, in the caller's pid namespace */
 	__u32 reserved;		/* in: must be 0 */
 	__u64 start;		/* in: first address, page aligned */
-	__u64 end;		/* in: end (exclusive), page aligned, > start;
-				 *     clamped to the target's task_size */
+	__u64 end;		/* in: end (exclusive), page aligned, > start,
+				 * clamped to the target's task_size
+				 */
 	__u64 vmas;		/* in: user pointer to struct cowtrace_vma[] */
 	__u64 pages;		/* in: user pointer to struct cowtrace_page[] */
 	__u64 names;		/* in: user pointer to a buffer for VMA names */
