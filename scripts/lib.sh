@@ -12,7 +12,7 @@ log() { printf 'cowtrace: %s\n' "$*" >&2; }
 die() { printf 'cowtrace: error: %s\n' "$*" >&2; exit 1; }
 
 # The kernel names vm-run and make check accept.
-COWTRACE_KERNELS="stock"
+COWTRACE_KERNELS="stock debug"
 
 # kernel_env NAME: the file provision writes for a kernel.  It sets
 #   KVER      uname -r of the guest

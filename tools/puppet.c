@@ -30,8 +30,12 @@ struct reply {
 	int32_t err;	/* errno of a failed operation, 0 if it worked */
 };
 
-/* Something to point at in the data and text segments (PUP_SELF). */
-static volatile char puppet_data_byte = 1;
+/*
+ * Something to point at in the data segment (PUP_SELF): a page of its own, so
+ * no other write to .data (or a lazily bound .got.plt) copies it behind the
+ * scenario's back.  Initialised, so it starts as a file-backed private page.
+ */
+static volatile char puppet_data_byte[4096] __attribute__((aligned(4096))) = { 1 };
 
 static int send_fd(int sock, const void *buf, size_t len, int fd)
 {
@@ -219,7 +223,7 @@ static int64_t run_cmd(const struct cmd *c, int newsock, int *extra_fd)
 	case PUP_SELF:
 		if (c->a)
 			return (int64_t)(uintptr_t)&puppet_main;
-		return (int64_t)(uintptr_t)&puppet_data_byte;
+		return (int64_t)(uintptr_t)puppet_data_byte;
 	default:
 		return -EINVAL;
 	}

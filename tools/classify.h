@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What happened to each page: between two snapshots of one process (diff),
+ * and between a parent and its fork()ed child (compare).  Pure functions of
+ * the records, so the host unit tests can prove every class.
+ */
+#ifndef COWTRACE_CLASSIFY_H
+#define COWTRACE_CLASSIFY_H
+
+#include "snapshot.h"
+
+/* diff: the same address in snapshot A (before) and B (after). */
+enum ct_change {
+	CT_UNCHANGED,		/* same page, same mapping facts */
+	CT_COW_COPIED,		/* was read-only, now a different page, writable */
+	CT_REUSED,		/* same page, write bit and exclusivity gained */
+	CT_WRITE_PROTECTED,	/* same page, write bit lost (a fork) */
+	CT_FAULTED,		/* not populated before, populated now */
+	CT_UNMAPPED,		/* populated before, gone now */
+	CT_SWAPPED_OUT,
+	CT_SWAPPED_IN,
+	CT_KSM_MERGED,		/* now a KSM page */
+	CT_KSM_BROKEN,		/* was a KSM page, now a private copy */
+	CT_ZERO_REPLACED,	/* the zero page replaced by a real page */
+	CT_THP_COLLAPSED,	/* PTE-mapped before, PMD-mapped THP now */
+	CT_THP_SPLIT,		/* PMD-mapped before, PTE-mapped now */
+	CT_MIGRATED,		/* a different page, no COW (compaction, NUMA) */
+	CT_SHARED_MORE,		/* same page, now mapped more often */
+	CT_SHARED_LESS,		/* same page, mapped less often (the other side copied) */
+	CT_OTHER,		/* anything else: soft-dirty, uffd-wp, marker... */
+	CT_NR_CHANGES
+};
+
+/* compare: the same address in the parent and the child. */
+enum ct_relation {
+	CT_SHARED,		/* same page (or swap slot) in both */
+	CT_DIVERGED,		/* different pages: one side copied */
+	CT_PARENT_ONLY,
+	CT_CHILD_ONLY,
+	CT_NR_RELATIONS
+};
+
+extern const char *const ct_change_names[CT_NR_CHANGES];
+extern const char *const ct_relation_names[CT_NR_RELATIONS];
+
+/* a or b may be NULL (not populated); never both. */
+enum ct_change ct_classify_change(const struct cowtrace_page *a,
+				  const struct cowtrace_page *b);
+enum ct_relation ct_classify_relation(const struct cowtrace_page *parent,
+				      const struct cowtrace_page *child);
+
+/*
+ * Walk two snapshots' pages in address order, calling fn for every address
+ * populated in either.  Returns the number of addresses visited.
+ */
+typedef void (*ct_pair_fn)(const struct cowtrace_page *a,
+			   const struct cowtrace_page *b, void *arg);
+size_t ct_pair_pages(const struct ct_snapshot *a, const struct ct_snapshot *b,
+		     ct_pair_fn fn, void *arg);
+
+/* Totals of compare, for one VMA or the whole process. */
+struct ct_compare_totals {
+	uint64_t pages[CT_NR_RELATIONS];
+	uint64_t parent_writable_shared;	/* shared pages writable in the parent */
+	uint64_t child_writable_shared;
+	uint64_t anon_diverged;			/* diverged anon pages: COW copies */
+};
+
+#endif

@@ -1,0 +1,621 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cowtrace run: the textbook scenarios, played on real processes.  Each step
+ * drives a puppet (puppet.h), snapshots parent and child, diffs each against
+ * its previous snapshot, and explains what the kernel did to the step's focus
+ * page in one sentence built from what the snapshots show, never from what
+ * the textbook says should happen.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "classify.h"
+#include "cli.h"
+#include "puppet.h"
+
+#define MAX_REGIONS 4
+
+struct region {
+	uint64_t start, len;
+	const char *what;
+};
+
+struct scen {
+	const char *name;
+	struct puppet parent, child;
+	int have_child, child_is_puppet;
+	pid_t child_pid;		/* a vfork or exec child is not a puppet */
+	struct ct_snapshot prev[2];	/* parent, child */
+	int have_prev[2];
+	struct region regions[MAX_REGIONS];
+	int nr_regions;
+	int step;
+	struct json *j;
+	int failed;
+};
+
+static int in_regions(const struct scen *sc, uint64_t addr)
+{
+	for (int i = 0; i < sc->nr_regions; i++)
+		if (addr >= sc->regions[i].start &&
+		    addr < sc->regions[i].start + sc->regions[i].len)
+			return 1;
+	return 0;
+}
+
+static void add_region(struct scen *sc, uint64_t start, uint64_t len, const char *what)
+{
+	if (sc->nr_regions < MAX_REGIONS)
+		sc->regions[sc->nr_regions++] = (struct region){ start, len, what };
+}
+
+static uint64_t call(struct scen *sc, struct puppet *p, enum puppet_op op,
+		     uint64_t a, uint64_t b, uint64_t c)
+{
+	uint64_t r = puppet_call(p, op, a, b, c);
+
+	if (r == (uint64_t)-1 && !sc->failed) {
+		sc->failed = 1;
+		ct_err(EXIT_RUNTIME, "scenario %s: puppet operation %d failed: %s",
+		       sc->name, op, strerror(errno));
+	}
+	return r;
+}
+
+static int snap(struct scen *sc, pid_t pid, struct ct_snapshot *s)
+{
+	struct ct_take_opts o;
+	struct ct_error err;
+
+	ct_take_opts_init(&o);
+	if (ct_take(pid, &o, s, &err)) {
+		sc->failed = 1;
+		return ct_err(EXIT_RUNTIME, "%s", err.msg);
+	}
+	return 0;
+}
+
+struct tally {
+	const struct scen *sc;
+	uint64_t counts[CT_NR_CHANGES];
+};
+
+static void tally_change(const struct cowtrace_page *a, const struct cowtrace_page *b,
+			 void *arg)
+{
+	struct tally *t = arg;
+
+	if (in_regions(t->sc, (b ? b : a)->addr))
+		t->counts[ct_classify_change(a, b)]++;
+}
+
+struct rel_tally {
+	const struct scen *sc;
+	uint64_t counts[CT_NR_RELATIONS];
+	uint64_t writable_shared;
+};
+
+static void tally_relation(const struct cowtrace_page *p, const struct cowtrace_page *c,
+			   void *arg)
+{
+	struct rel_tally *t = arg;
+	enum ct_relation rel = ct_classify_relation(p, c);
+
+	if (!in_regions(t->sc, (p ? p : c)->addr))
+		return;
+	t->counts[rel]++;
+	if (rel == CT_SHARED && ((p->flags | c->flags) & COWTRACE_PTE_WRITE))
+		t->writable_shared++;
+}
+
+static void report_changes(struct scen *sc, const char *who, const struct tally *t)
+{
+	int any = 0;
+
+	if (sc->j) {
+		json_key(sc->j, who);
+		json_object(sc->j);
+		for (int c = 0; c < CT_NR_CHANGES; c++)
+			if (t->counts[c])
+				json_kuint(sc->j, ct_change_names[c], t->counts[c]);
+		json_end_object(sc->j);
+		return;
+	}
+	printf("    %-7s", who);
+	for (int c = 1; c < CT_NR_CHANGES; c++) {
+		if (!t->counts[c])
+			continue;
+		printf("%s %" PRIu64 " %s", any ? "," : "", t->counts[c], ct_change_names[c]);
+		any = 1;
+	}
+	printf("%s\n", any ? "" : " no change");
+}
+
+/*
+ * One sentence about the focus page, from its records before and after in the
+ * process that acted, and its record in the other process.
+ */
+static void explain_page(char *buf, size_t len, const char *actor, const char *verb,
+			 uint64_t addr, const struct cowtrace_page *a,
+			 const struct cowtrace_page *b, const struct cowtrace_page *other)
+{
+	enum ct_change c = ct_classify_change(a, b);
+
+	switch (c) {
+	case CT_COW_COPIED:
+		snprintf(buf, len,
+			 "%s %s %#" PRIx64 ": the page was shared (mapcount %u), so the kernel copied it%s: PFN %#" PRIx64 " -> %#" PRIx64,
+			 actor, verb, addr, a->mapcount,
+			 COWTRACE_PAGE_LEVEL(a->flags) == COWTRACE_LEVEL_PMD ?
+				 " after splitting the huge PMD into PTEs" : "",
+			 (uint64_t)a->pfn, (uint64_t)b->pfn);
+		break;
+	case CT_REUSED:
+		snprintf(buf, len,
+			 "%s %s %#" PRIx64 ": no one else maps the page any more (mapcount %u), so the kernel reused it without a copy: PFN %#" PRIx64 " is writable and exclusive again",
+			 actor, verb, addr, a->mapcount, (uint64_t)b->pfn);
+		break;
+	case CT_ZERO_REPLACED:
+		snprintf(buf, len,
+			 "%s %s %#" PRIx64 ": it mapped the shared zero page, so the kernel gave it a new zeroed page: PFN %#" PRIx64 " -> %#" PRIx64 "%s",
+			 actor, verb, addr, (uint64_t)a->pfn, (uint64_t)b->pfn,
+			 other && (other->flags & COWTRACE_PG_ZERO) ?
+				 "; the other process still maps the zero page" : "");
+		break;
+	case CT_KSM_BROKEN:
+		snprintf(buf, len,
+			 "%s %s %#" PRIx64 ": it was a KSM page merged with %u others, so the kernel broke the merge with a private copy: PFN %#" PRIx64 " -> %#" PRIx64,
+			 actor, verb, addr, a->mapcount - 1, (uint64_t)a->pfn, (uint64_t)b->pfn);
+		break;
+	case CT_FAULTED:
+		if (other && other->pfn == b->pfn && !(b->flags & COWTRACE_PG_ZERO)) {
+			snprintf(buf, len,
+				 "%s %s %#" PRIx64 ": first touch of a shared mapping, so the kernel mapped the very page the other process uses (PFN %#" PRIx64 ")%s: nothing is copied, ever",
+				 actor, verb, addr, (uint64_t)b->pfn,
+				 b->flags & COWTRACE_PTE_WRITE ? ", writable" : "");
+			break;
+		}
+		snprintf(buf, len, "%s %s %#" PRIx64 ": first touch, so the kernel %s (PFN %#" PRIx64 "); nothing was copied",
+			 actor, verb, addr,
+			 b->flags & COWTRACE_PG_ZERO ? "mapped the shared zero page" :
+			 b->flags & COWTRACE_PG_ANON ? "allocated a new page" :
+						       "mapped the file's page",
+			 (uint64_t)b->pfn);
+		break;
+	case CT_UNCHANGED:
+	case CT_SHARED_MORE:
+	case CT_SHARED_LESS:
+		if (b->flags & COWTRACE_PTE_WRITE && other && other->pfn == b->pfn)
+			snprintf(buf, len,
+				 "%s %s %#" PRIx64 ": the page is writable in both processes (a shared mapping), so both use PFN %#" PRIx64 ": no fault, no copy",
+				 actor, verb, addr, (uint64_t)b->pfn);
+		else
+			snprintf(buf, len, "%s %s %#" PRIx64 ": nothing to do for the kernel: PFN %#" PRIx64 " stays, mapcount %u",
+				 actor, verb, addr, (uint64_t)b->pfn, b->mapcount);
+		break;
+	default:
+		snprintf(buf, len, "%s %s %#" PRIx64 ": the page was %s: PFN %#" PRIx64 " -> %#" PRIx64,
+			 actor, verb, addr, ct_change_names[c],
+			 (uint64_t)(a ? a->pfn : 0), (uint64_t)(b ? b->pfn : 0));
+	}
+}
+
+/*
+ * Snapshot everyone, print the step.  focus/actor name the page the step was
+ * about (0 for none); text, if given, replaces the page sentence.
+ */
+static void observe(struct scen *sc, const char *action, int actor, uint64_t focus,
+		    const char *verb, const char *fmt, ...)
+{
+	struct ct_snapshot now[2];
+	pid_t pids[2] = { sc->parent.pid, sc->child_pid };
+	const char *names[2] = { "parent", "child" };
+	int n = sc->have_child ? 2 : 1;
+	char why[512] = "";
+	struct rel_tally rt = { .sc = sc };
+
+	if (sc->failed)
+		return;
+	for (int i = 0; i < n; i++)
+		if (snap(sc, pids[i], &now[i]))
+			return;
+	sc->step++;
+	if (fmt) {
+		va_list ap;
+
+		va_start(ap, fmt);
+		vsnprintf(why, sizeof(why), fmt, ap);
+		va_end(ap);
+	} else if (focus && sc->have_prev[actor]) {
+		explain_page(why, sizeof(why), names[actor], verb, focus,
+			     ct_find_page(&sc->prev[actor], focus),
+			     ct_find_page(&now[actor], focus),
+			     n == 2 ? ct_find_page(&now[!actor], focus) : NULL);
+	}
+	if (n == 2)
+		ct_pair_pages(&now[0], &now[1], tally_relation, &rt);
+	if (sc->j) {
+		json_object(sc->j);
+		json_kuint(sc->j, "step", sc->step);
+		json_kstr(sc->j, "action", action);
+		json_kstr(sc->j, "explanation", why);
+		json_key(sc->j, "changes");
+		json_object(sc->j);
+	} else {
+		printf("\nstep %d: %s\n", sc->step, action);
+		if (*why)
+			printf("  %s\n", why);
+	}
+	for (int i = 0; i < n; i++) {
+		struct tally t = { .sc = sc };
+
+		if (!sc->have_prev[i])
+			ct_pair_pages(&(struct ct_snapshot){ 0 }, &now[i], tally_change, &t);
+		else
+			ct_pair_pages(&sc->prev[i], &now[i], tally_change, &t);
+		report_changes(sc, names[i], &t);
+	}
+	if (sc->j) {
+		json_end_object(sc->j);
+		if (n == 2) {
+			json_key(sc->j, "compare");
+			json_object(sc->j);
+			for (int r = 0; r < CT_NR_RELATIONS; r++) {
+				char key[32];
+
+				snprintf(key, sizeof(key), "%s_pages", ct_relation_names[r]);
+				json_kuint(sc->j, key, rt.counts[r]);
+			}
+			json_kuint(sc->j, "writable_shared_pages", rt.writable_shared);
+			json_end_object(sc->j);
+		}
+		json_end_object(sc->j);
+	} else if (n == 2) {
+		printf("    compare: %" PRIu64 " shared (%" PRIu64 " of them writable), %" PRIu64
+		       " diverged, %" PRIu64 " parent-only, %" PRIu64 " child-only\n",
+		       rt.counts[CT_SHARED], rt.writable_shared, rt.counts[CT_DIVERGED],
+		       rt.counts[CT_PARENT_ONLY], rt.counts[CT_CHILD_ONLY]);
+	}
+	for (int i = 0; i < 2; i++) {
+		if (sc->have_prev[i])
+			ct_snapshot_free(&sc->prev[i]);
+		sc->have_prev[i] = i < n;
+		if (i < n)
+			sc->prev[i] = now[i];
+	}
+}
+
+static void do_fork(struct scen *sc)
+{
+	if (sc->failed)
+		return;
+	if (puppet_fork(&sc->parent, &sc->child)) {
+		sc->failed = 1;
+		ct_err(EXIT_RUNTIME, "fork failed: %s", strerror(errno));
+		return;
+	}
+	sc->have_child = sc->child_is_puppet = 1;
+	sc->child_pid = sc->child.pid;
+}
+
+static void observe_fork(struct scen *sc)
+{
+	observe(sc, "fork()", 0, 0, NULL, NULL);
+	if (!sc->failed && !sc->j)
+		printf("  fork() copied the page tables, not the pages: every private page above is now mapped by both, read-only in both\n");
+}
+
+static uint64_t map_region(struct scen *sc, uint64_t len, uint32_t how, const char *what)
+{
+	uint64_t a = call(sc, &sc->parent, PUP_MMAP, len, how, PROT_READ | PROT_WRITE);
+
+	if (a != (uint64_t)-1)
+		add_region(sc, a, len, what);
+	return a;
+}
+
+/* ---- the scenarios ---- */
+
+#define PG 4096ull
+
+static void sc_shared_variable(struct scen *sc)
+{
+	uint64_t var = call(sc, &sc->parent, PUP_SELF, 0, 0, 0) & ~(PG - 1);
+
+	add_region(sc, var, PG, "the page holding shared_variable");
+	call(sc, &sc->parent, PUP_WRITE, var, 1, 10);
+	observe(sc, "parent: int shared_variable = 10", 0, var, "wrote", NULL);
+	do_fork(sc);
+	observe_fork(sc);
+	call(sc, &sc->child, PUP_WRITE, var, 1, 20);
+	observe(sc, "child: shared_variable = 20", 1, var, "wrote", NULL);
+	call(sc, &sc->parent, PUP_READ, var, 1, 0);
+	observe(sc, "parent: printf(shared_variable) -> still 10", 0, 0, NULL,
+		"the parent still maps its own page, now its only mapping: the child's write went to the child's copy");
+}
+
+static void sc_fork_exec(struct scen *sc)
+{
+	uint64_t buf = map_region(sc, 256 * PG, 0, "a 1 MiB heap");
+	uint64_t pid;
+
+	call(sc, &sc->parent, PUP_WRITE, buf, 256 * PG, 1);
+	observe(sc, "parent fills 1 MiB", 0, 0, NULL, "256 private pages, writable and exclusive");
+	pid = call(sc, &sc->parent, PUP_EXEC_SLEEP, 0, 0, 0);
+	observe(sc, "fork() + exec(\"sleep\") in the child", 0, 0, NULL,
+		"the child (pid %" PRIu64 ") replaced its copy of the address space at exec: the parent's pages were write-protected by fork() and are mapped once again", pid);
+	call(sc, &sc->parent, PUP_WRITE, buf, PG, 2);
+	observe(sc, "parent writes its first page", 0, buf, "wrote", NULL);
+}
+
+static void sc_vfork(struct scen *sc)
+{
+	uint64_t buf = map_region(sc, 64 * PG, 0, "a 256 KiB buffer");
+	uint64_t pid;
+
+	call(sc, &sc->parent, PUP_WRITE, buf, 64 * PG, 1);
+	observe(sc, "parent fills 256 KiB", 0, 0, NULL, NULL);
+	pid = call(sc, &sc->parent, PUP_VFORK, 0, 0, 0);
+	if (pid == (uint64_t)-1)
+		return;
+	sc->have_child = 1;
+	sc->child_pid = pid;
+	observe(sc, "vfork(): the child borrows the parent's mm", 0, 0, NULL,
+		"no page table was copied and nothing was write-protected: the child runs in the parent's own address space (same PFNs, still writable)");
+}
+
+static void sc_private_vs_shared(struct scen *sc)
+{
+	uint64_t priv = map_region(sc, 4 * PG, 0, "MAP_PRIVATE");
+	uint64_t shr = map_region(sc, 4 * PG, PUP_MAP_SHARED, "MAP_SHARED");
+
+	call(sc, &sc->parent, PUP_WRITE, priv, 4 * PG, 1);
+	call(sc, &sc->parent, PUP_WRITE, shr, 4 * PG, 1);
+	observe(sc, "parent writes a MAP_PRIVATE and a MAP_SHARED mapping", 0, 0, NULL, NULL);
+	do_fork(sc);
+	observe(sc, "fork()", 0, 0, NULL,
+		"the private pages are now shared read-only; fork() copied no PTEs of the MAP_SHARED mapping at all: the child will fault them in");
+	call(sc, &sc->child, PUP_WRITE, priv, PG, 2);
+	observe(sc, "child writes the MAP_PRIVATE page", 1, priv, "wrote", NULL);
+	call(sc, &sc->child, PUP_WRITE, shr, PG, 2);
+	observe(sc, "child writes the MAP_SHARED page", 1, shr, "wrote", NULL);
+}
+
+static void sc_readonly_code(struct scen *sc)
+{
+	uint64_t code = call(sc, &sc->parent, PUP_SELF, 1, 0, 0) & ~(PG - 1);
+
+	add_region(sc, code, PG, "a page of program text");
+	observe(sc, "the parent runs its code", 0, 0, NULL, NULL);
+	do_fork(sc);
+	observe_fork(sc);
+	call(sc, &sc->child, PUP_READ, code, PG, 0);
+	observe(sc, "the child runs the same code", 1, code, "executed", NULL);
+}
+
+static void sc_last_sharer(struct scen *sc)
+{
+	uint64_t buf = map_region(sc, PG, 0, "one private page");
+
+	call(sc, &sc->parent, PUP_WRITE, buf, PG, 1);
+	observe(sc, "parent writes a page", 0, buf, "wrote", NULL);
+	do_fork(sc);
+	observe_fork(sc);
+	call(sc, &sc->child, PUP_WRITE, buf, PG, 2);
+	observe(sc, "child writes it", 1, buf, "wrote", NULL);
+	call(sc, &sc->parent, PUP_WRITE, buf, PG, 3);
+	observe(sc, "parent writes it: the last sharer", 0, buf, "wrote", NULL);
+}
+
+static void sc_zero_page(struct scen *sc)
+{
+	uint64_t buf = map_region(sc, 4 * PG, 0, "untouched memory");
+
+	call(sc, &sc->parent, PUP_MADVISE, buf, 4 * PG, MADV_NOHUGEPAGE);
+	call(sc, &sc->parent, PUP_READ, buf, 4 * PG, 0);
+	observe(sc, "parent reads untouched memory", 0, buf, "read", NULL);
+	do_fork(sc);
+	observe_fork(sc);
+	call(sc, &sc->child, PUP_WRITE, buf, PG, 1);
+	observe(sc, "child writes", 1, buf, "wrote", NULL);
+}
+
+static void sc_thp(struct scen *sc)
+{
+	uint64_t len = 2ull << 20;
+	uint64_t buf = call(sc, &sc->parent, PUP_MMAP, len, PUP_MAP_ALIGN_2M,
+			    PROT_READ | PROT_WRITE);
+
+	add_region(sc, buf, len, "a 2 MiB aligned region");
+	call(sc, &sc->parent, PUP_MADVISE, buf, len, MADV_HUGEPAGE);
+	call(sc, &sc->parent, PUP_WRITE, buf, len, 1);
+	observe(sc, "parent writes 2 MiB with MADV_HUGEPAGE", 0, 0, NULL, NULL);
+	if (!sc->failed && !(sc->prev[0].nr_pages &&
+			     ct_find_page(&sc->prev[0], buf) &&
+			     ct_find_page(&sc->prev[0], buf)->flags & COWTRACE_PG_THP)) {
+		if (!sc->j)
+			printf("  (no THP here: transparent_hugepage is off or memory is fragmented)\n");
+	}
+	do_fork(sc);
+	observe_fork(sc);
+	call(sc, &sc->child, PUP_WRITE, buf + 5 * PG, 1, 2);
+	observe(sc, "child writes one byte", 1, buf + 5 * PG, "wrote", NULL);
+}
+
+static int ksm_run(const char *val)
+{
+	FILE *f = fopen("/sys/kernel/mm/ksm/run", "we");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fputs(val, f) >= 0;
+	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+static long ksm_full_scans(void)
+{
+	FILE *f = fopen("/sys/kernel/mm/ksm/full_scans", "re");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static void sc_ksm(struct scen *sc)
+{
+	uint64_t buf = map_region(sc, 8 * PG, 0, "8 identical pages");
+	long scans;
+
+	call(sc, &sc->parent, PUP_FILL, buf, 8 * PG, 0x5a);
+	call(sc, &sc->parent, PUP_MADVISE, buf, 8 * PG, MADV_MERGEABLE);
+	observe(sc, "parent fills 8 pages with the same bytes, MADV_MERGEABLE", 0, 0, NULL, NULL);
+	scans = ksm_full_scans();
+	if (scans < 0 || ksm_run("1")) {
+		if (!sc->j)
+			printf("  (KSM not available: cannot start ksmd; run as root on a kernel with CONFIG_KSM)\n");
+		return;
+	}
+	for (int i = 0; i < 3000 && ksm_full_scans() < scans + 3; i++)
+		usleep(10000);
+	ksm_run("0");
+	observe(sc, "ksmd scans and merges", 0, 0, NULL,
+		"ksmd found identical pages and merged them into one write-protected KSM page: see the ksm-merged count");
+	call(sc, &sc->parent, PUP_WRITE, buf, PG, 1);
+	observe(sc, "parent writes one of them", 0, buf, "wrote", NULL);
+	ksm_run("2");
+}
+
+static void sc_dontfork(struct scen *sc)
+{
+	uint64_t dont = map_region(sc, 4 * PG, 0, "MADV_DONTFORK");
+	uint64_t wipe = map_region(sc, 4 * PG, 0, "MADV_WIPEONFORK");
+
+	call(sc, &sc->parent, PUP_WRITE, dont, 4 * PG, 1);
+	call(sc, &sc->parent, PUP_WRITE, wipe, 4 * PG, 1);
+	call(sc, &sc->parent, PUP_MADVISE, dont, 4 * PG, MADV_DONTFORK);
+	call(sc, &sc->parent, PUP_MADVISE, wipe, 4 * PG, MADV_WIPEONFORK);
+	observe(sc, "parent writes two regions: one MADV_DONTFORK, one MADV_WIPEONFORK", 0, 0, NULL, NULL);
+	do_fork(sc);
+	observe(sc, "fork()", 0, 0, NULL,
+		"the DONTFORK region is not in the child at all; the WIPEONFORK region is there but empty: nothing was shared");
+	call(sc, &sc->child, PUP_READ, wipe, PG, 0);
+	observe(sc, "child reads the wiped region", 1, wipe, "read", NULL);
+}
+
+static const struct scenario {
+	const char *name;
+	void (*fn)(struct scen *sc);
+	const char *summary;
+} scenarios[] = {
+	{ "shared_variable", sc_shared_variable,
+	  "the classic: fork, the child changes a variable, the parent's stays" },
+	{ "fork_exec", sc_fork_exec, "fork+exec: the child drops its copy; the parent reuses" },
+	{ "vfork", sc_vfork, "vfork: the mm is borrowed, nothing is copied or protected" },
+	{ "private_vs_shared", sc_private_vs_shared, "MAP_PRIVATE copies on write, MAP_SHARED never" },
+	{ "readonly_code", sc_readonly_code, "program text stays shared: never written, never copied" },
+	{ "last_sharer", sc_last_sharer, "the last sharer writes: reuse without a copy" },
+	{ "zero_page", sc_zero_page, "reads map the zero page; a write replaces it" },
+	{ "thp", sc_thp, "a 2 MiB THP shared after fork; one write splits and copies 4 KiB" },
+	{ "ksm", sc_ksm, "KSM merges identical pages; a write breaks the merge" },
+	{ "dontfork", sc_dontfork, "MADV_DONTFORK and MADV_WIPEONFORK" },
+};
+
+#define NR_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
+
+static const char run_help[] =
+	"usage: cowtrace run SCENARIO [--json]\n"
+	"       cowtrace run --list\n"
+	"\n"
+	"Play a copy-on-write scenario on real processes, step by step, with the\n"
+	"parent's and child's snapshots diffed at each step.  --list names them.\n";
+
+static int run_one(const struct scenario *s, struct json *j)
+{
+	struct scen sc = { .name = s->name, .j = j };
+
+	if (puppet_spawn(&sc.parent))
+		return ct_err(EXIT_RUNTIME, "cannot start a process: %s", strerror(errno));
+	if (j) {
+		json_object(j);
+		json_kuint(j, "cowtrace", 1);
+		json_kstr(j, "kind", "scenario");
+		json_kstr(j, "name", s->name);
+		json_kstr(j, "summary", s->summary);
+		json_kuint(j, "parent", sc.parent.pid);
+		json_key(j, "steps");
+		json_array(j);
+	} else {
+		printf("scenario %s: %s\n", s->name, s->summary);
+	}
+	s->fn(&sc);
+	if (j) {
+		json_end_array(j);
+		json_kuint(j, "child", sc.child_pid);
+		json_key(j, "regions");
+		json_array(j);
+		for (int i = 0; i < sc.nr_regions; i++) {
+			json_object(j);
+			json_kuint(j, "start", sc.regions[i].start);
+			json_kuint(j, "len", sc.regions[i].len);
+			json_kstr(j, "what", sc.regions[i].what);
+			json_end_object(j);
+		}
+		json_end_array(j);
+		json_end_object(j);
+	}
+	for (int i = 0; i < 2; i++)
+		if (sc.have_prev[i])
+			ct_snapshot_free(&sc.prev[i]);
+	if (sc.child_is_puppet)
+		puppet_kill(&sc.child);
+	puppet_kill(&sc.parent);
+	return sc.failed ? EXIT_RUNTIME : EXIT_OK;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "list", no_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	int json = 0, list = 0, c;
+	struct json j;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': list = 1; break;
+		case 'j': json = 1; break;
+		case 'h': fputs(run_help, stdout); return EXIT_OK;
+		default: return ct_usage("run", "bad option");
+		}
+	}
+	if (list) {
+		for (size_t i = 0; i < NR_SCENARIOS; i++)
+			printf("%-18s %s\n", scenarios[i].name, scenarios[i].summary);
+		return EXIT_OK;
+	}
+	if (optind != argc - 1)
+		return ct_usage("run", "expected one SCENARIO (see 'cowtrace run --list')");
+	for (size_t i = 0; i < NR_SCENARIOS; i++) {
+		if (strcmp(argv[optind], scenarios[i].name))
+			continue;
+		if (json)
+			json_init(&j, stdout);
+		return run_one(&scenarios[i], json ? &j : NULL);
+	}
+	return ct_usage("run", "no scenario '%s' (see 'cowtrace run --list')", argv[optind]);
+}
