@@ -122,7 +122,7 @@ static void report_changes(struct scen *sc, const char *who, const struct tally 
 	if (sc->j) {
 		json_key(sc->j, who);
 		json_object(sc->j);
-		for (int c = 0; c < CT_NR_CHANGES; c++)
+		for (int c = 1; c < CT_NR_CHANGES; c++)	/* what changed */
 			if (t->counts[c])
 				json_kuint(sc->j, ct_change_names[c], t->counts[c]);
 		json_end_object(sc->j);
@@ -146,8 +146,13 @@ static void explain_page(char *buf, size_t len, const char *actor, const char *v
 			 uint64_t addr, const struct cowtrace_page *a,
 			 const struct cowtrace_page *b, const struct cowtrace_page *other)
 {
-	enum ct_change c = ct_classify_change(a, b);
+	enum ct_change c;
 
+	if (!a && !b) {
+		snprintf(buf, len, "%s %s %#" PRIx64 ": nothing is mapped there", actor, verb, addr);
+		return;
+	}
+	c = ct_classify_change(a, b);
 	switch (c) {
 	case CT_COW_COPIED:
 		snprintf(buf, len,
@@ -233,9 +238,9 @@ static void observe(struct scen *sc, const char *action, int actor, uint64_t foc
 		va_start(ap, fmt);
 		vsnprintf(why, sizeof(why), fmt, ap);
 		va_end(ap);
-	} else if (focus && sc->have_prev[actor]) {
+	} else if (focus) {
 		explain_page(why, sizeof(why), names[actor], verb, focus,
-			     ct_find_page(&sc->prev[actor], focus),
+			     sc->have_prev[actor] ? ct_find_page(&sc->prev[actor], focus) : NULL,
 			     ct_find_page(&now[actor], focus),
 			     n == 2 ? ct_find_page(&now[!actor], focus) : NULL);
 	}

@@ -113,7 +113,8 @@ static int64_t do_mmap(uint64_t len, uint32_t how, int prot)
 }
 
 struct vfork_arg {
-	int release;	/* read end: the child exits when it reads */
+	int release;	/* read end: the child exits at EOF */
+	int hold;	/* write end, which the child must not keep open */
 };
 
 static int vfork_child(void *arg)
@@ -122,6 +123,8 @@ static int vfork_child(void *arg)
 	char c;
 
 	/* shares the parent's mm; blocks until the orchestrator lets go */
+	close(va->hold);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	while (read(va->release, &c, 1) < 0 && errno == EINTR)
 		;
 	_exit(0);
@@ -137,6 +140,7 @@ static int64_t do_vfork(int *release_fd)
 	if (pipe2(fds, O_CLOEXEC))
 		return -errno;
 	va.release = fds[0];
+	va.hold = fds[1];
 	/*
 	 * CLONE_VM without CLONE_VFORK: the orchestrator must keep driving us
 	 * (to reply) while the child lives; the mm is shared all the same.
@@ -162,7 +166,14 @@ static int64_t do_exec_sleep(void)
 		return -errno;
 	pid = fork();
 	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
 		close(fds[0]);
+		/* hold no pipe of the caller's open, and die with the puppet */
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		execlp("sleep", "sleep", "3600", (char *)NULL);
 		_exit(127);
 	}
@@ -188,7 +199,7 @@ static int64_t do_fork(int newsock)
 
 static int64_t run_cmd(const struct cmd *c, int newsock, int *extra_fd)
 {
-	volatile char *p = (volatile char *)(uintptr_t)c->a;
+	volatile unsigned char *p = (volatile unsigned char *)(uintptr_t)c->a;
 	long page = sysconf(_SC_PAGESIZE);
 	int64_t sum = 0;
 
@@ -197,7 +208,7 @@ static int64_t run_cmd(const struct cmd *c, int newsock, int *extra_fd)
 		return do_mmap(c->a, c->b, c->c);
 	case PUP_WRITE:
 		for (uint64_t off = 0; off < c->b; off += page)
-			p[off] = (char)c->c;
+			p[off] = (unsigned char)c->c;
 		return 0;
 	case PUP_READ:
 		for (uint64_t off = 0; off < c->b; off += page)

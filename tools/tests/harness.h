@@ -67,6 +67,7 @@ int ct_failed(void);
 #define EXPECT_EQ(a, b) CT_CMP("EXPECT", a, ==, b, 0)
 #define EXPECT_NE(a, b) CT_CMP("EXPECT", a, !=, b, 0)
 #define EXPECT_GE(a, b) CT_CMP("EXPECT", a, >=, b, 0)
+#define EXPECT_LE(a, b) CT_CMP("EXPECT", a, <=, b, 0)
 #define EXPECT_TRUE(a) CT_CMP("EXPECT", !!(a), ==, 1, 0)
 #define EXPECT_FALSE(a) CT_CMP("EXPECT", !!(a), ==, 0, 0)
 

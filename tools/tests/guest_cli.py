@@ -1,0 +1,312 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""End-to-end tests of the cowtrace tool in a guest with the module loaded.
+
+Every subcommand and every scenario runs on real processes, and what the tool
+reports is checked against what the kernel is known to do at that step (the
+numbers are stated here, not taken from the tool).  Prints TAP.
+"""
+import ctypes
+import json
+import mmap
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+TOOL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cowtrace")
+PAGE = 4096
+results = []
+
+
+def cowtrace(*args, check=True):
+    p = subprocess.run([TOOL, *map(str, args)], capture_output=True, text=True, timeout=300)
+    if check and p.returncode != 0:
+        raise AssertionError(f"cowtrace {' '.join(map(str, args))}: exit {p.returncode}: {p.stderr}")
+    return p
+
+
+def cowtrace_json(*args):
+    return json.loads(cowtrace(*args, "--json").stdout)
+
+
+def test(fn):
+    results.append(fn)
+    return fn
+
+
+def expect(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+class Skip(Exception):
+    pass
+
+
+# ---- scenarios: the kernel's textbook behaviour, step by step ----
+
+def steps(name):
+    d = cowtrace_json("run", name)
+    expect(d["kind"] == "scenario" and d["name"] == name, "scenario header")
+    return d, d["steps"]
+
+
+def changes(step, who):
+    return step["changes"].get(who, {})
+
+
+@test
+def scenario_shared_variable():
+    _, s = steps("shared_variable")
+    expect(changes(s[1], "parent") == {"write-protected": 1}, f"fork write-protects the parent's page: {s[1]}")
+    expect(s[1]["compare"]["shared_pages"] == 1, "after fork the page is shared")
+    expect(s[1]["compare"]["writable_shared_pages"] == 0, "and read-only on both sides")
+    expect(changes(s[2], "child") == {"cow-copied": 1}, f"the child's write copies: {s[2]}")
+    expect(changes(s[2], "parent") == {"shared-less": 1}, "the parent's page loses a mapping")
+    expect(s[2]["compare"]["diverged_pages"] == 1, "and the two have diverged")
+    expect("copied it" in s[2]["explanation"] and "mapcount 2" in s[2]["explanation"],
+           s[2]["explanation"])
+    expect(changes(s[3], "parent") == {} and changes(s[3], "child") == {}, "reading changes nothing")
+
+
+@test
+def scenario_last_sharer_reuses():
+    _, s = steps("last_sharer")
+    expect(changes(s[2], "child") == {"cow-copied": 1}, f"child copies: {s[2]}")
+    expect(changes(s[3], "parent") == {"reused": 1}, f"the last sharer reuses: {s[3]}")
+    expect("without a copy" in s[3]["explanation"], s[3]["explanation"])
+
+
+@test
+def scenario_fork_exec():
+    _, s = steps("fork_exec")
+    expect(changes(s[0], "parent") == {"faulted": 256}, f"256 pages faulted: {s[0]}")
+    expect(changes(s[1], "parent") == {"write-protected": 256}, f"fork+exec leaves them write-protected: {s[1]}")
+    expect(changes(s[2], "parent") == {"reused": 1}, f"the first write reuses, no copy: {s[2]}")
+
+
+@test
+def scenario_vfork_shares_everything():
+    _, s = steps("vfork")
+    c = s[1]["compare"]
+    expect(c["shared_pages"] == 64 and c["writable_shared_pages"] == 64,
+           f"vfork: 64 pages shared and still writable: {c}")
+    expect(changes(s[1], "parent") == {}, "vfork write-protects nothing")
+
+
+@test
+def scenario_private_vs_shared():
+    _, s = steps("private_vs_shared")
+    expect(changes(s[1], "parent") == {"write-protected": 4}, f"only the private pages are protected: {s[1]}")
+    expect(s[1]["compare"]["parent_only_pages"] == 4, "fork copies no PTEs of the shared mapping")
+    expect(changes(s[2], "child") == {"cow-copied": 1}, f"private write copies: {s[2]}")
+    expect(changes(s[3], "child") == {"faulted": 1}, f"shared write faults in the same page: {s[3]}")
+    expect(s[3]["compare"]["writable_shared_pages"] == 1, "the shared page is writable on both sides")
+
+
+@test
+def scenario_readonly_code():
+    _, s = steps("readonly_code")
+    expect(s[1]["compare"]["shared_pages"] == 1 and s[1]["compare"]["writable_shared_pages"] == 0,
+           f"text is shared read-only: {s[1]}")
+    expect(changes(s[2], "child") == {}, f"running code copies nothing: {s[2]}")
+
+
+@test
+def scenario_zero_page():
+    _, s = steps("zero_page")
+    expect(changes(s[0], "parent") == {"faulted": 4}, "read faults")
+    expect("zero page" in s[0]["explanation"], s[0]["explanation"])
+    expect(s[1]["compare"]["shared_pages"] == 4, "both map the zero page")
+    expect(changes(s[2], "child") == {"zero-replaced": 1}, f"a write replaces the zero page: {s[2]}")
+
+
+@test
+def scenario_thp():
+    d, s = steps("thp")
+    if changes(s[0], "parent") != {"faulted": 512} or "no THP" in json.dumps(d):
+        raise Skip("no THP in this guest")
+    expect(changes(s[1], "parent") == {"write-protected": 512}, f"fork write-protects the PMD: {s[1]}")
+    expect(changes(s[2], "child") == {"cow-copied": 1, "thp-split": 511},
+           f"one write splits the child's PMD and copies 4 KiB: {s[2]}")
+    expect(s[2]["compare"]["shared_pages"] == 511, "the rest stays shared")
+
+
+@test
+def scenario_ksm():
+    if not os.access("/sys/kernel/mm/ksm/run", os.W_OK):
+        raise Skip("KSM not available")
+    _, s = steps("ksm")
+    expect(changes(s[1], "parent") == {"ksm-merged": 8}, f"8 identical pages merge: {s[1]}")
+    expect(changes(s[2], "parent") == {"ksm-broken": 1, "shared-less": 7},
+           f"a write breaks one out: {s[2]}")
+
+
+@test
+def scenario_dontfork():
+    _, s = steps("dontfork")
+    expect(s[1]["compare"]["parent_only_pages"] == 8 and s[1]["compare"]["shared_pages"] == 0,
+           f"nothing of either region is shared: {s[1]}")
+    expect(changes(s[2], "child") == {"faulted": 1}, "the wiped region faults in fresh")
+
+
+# ---- live processes: snap, show, diff, compare, watch ----
+
+class Forked:
+    """A parent with 64 written pages and its fork; the child writes 16 on cue.
+
+    The story's parent maps the buffer itself, after leaving this process:
+    memory mapped here would be shared with us too (a third mapping).
+    """
+
+    def __init__(self, npages=64, child_writes=16):
+        self.npages = npages
+        r, w = os.pipe()
+        self.go_r, self.go_w = os.pipe()
+        self.parent_pid = os.fork()
+        if self.parent_pid == 0:
+            try:
+                buf = mmap.mmap(-1, npages * PAGE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+                buf.write(b"p" * (npages * PAGE))
+                addr = ctypes.addressof(ctypes.c_char.from_buffer(buf))
+                child = os.fork()
+                if child == 0:
+                    os.read(self.go_r, 1)
+                    for i in range(child_writes):
+                        buf[i * PAGE] = ord("c")
+                    os.write(w, b"w")
+                    signal.pause()
+                os.write(w, f"{child} {addr}\n".encode())
+                signal.pause()
+            finally:
+                os._exit(0)
+        child, addr = os.read(r, 64).split(b"\n")[0].split()
+        self.child_pid, self.addr = int(child), int(addr)
+        self.done_r = r
+
+    def child_write(self):
+        os.write(self.go_w, b"g")
+        os.read(self.done_r, 1)
+
+    def close(self):
+        for p in (self.child_pid, self.parent_pid):
+            try:
+                os.kill(p, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        os.waitpid(self.parent_pid, 0)
+
+
+def region_vma(d, addr):
+    for v in d["vmas"]:
+        if v["start"] <= addr < v["end"]:
+            return v
+    raise AssertionError(f"no VMA at {addr:#x}")
+
+
+@test
+def live_compare_and_diff():
+    f = Forked()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            before = os.path.join(tmp, "before.snap")
+            after = os.path.join(tmp, "after.snap")
+            cowtrace("snap", f.child_pid, "-o", before, "--freeze")
+            c = region_vma(cowtrace_json("compare", f.parent_pid, f.child_pid), f.addr)
+            expect(c["shared_pages"] == 64 and c["diverged_pages"] == 0, f"after fork: {c}")
+            f.child_write()
+            cowtrace("snap", f.child_pid, "-o", after, "--freeze")
+            c = region_vma(cowtrace_json("compare", f.parent_pid, f.child_pid), f.addr)
+            expect(c["shared_pages"] == 48 and c["diverged_pages"] == 16 and c["copied_anon_pages"] == 16,
+                   f"after the child wrote 16 pages: {c}")
+            d = cowtrace_json("diff", before, after)
+            v = [v for v in d["vmas"] if v["start"] <= f.addr < v["end"]][0]["classes"]
+            expect(v["cow-copied"]["pages"] == 16 and v["unchanged"]["pages"] == 48,
+                   f"the child's diff: 16 copied, 48 untouched: {v}")
+            expect(v["cow-copied"]["bytes"] == 16 * PAGE, "bytes are pages * 4096")
+            # the same through the human output and show
+            out = cowtrace("compare", f.parent_pid, f.child_pid).stdout
+            expect("copied by COW:" in out, out)
+            shown = cowtrace_json("show", after)
+            pages = [p for p in shown["pages"] if f.addr <= p["addr"] < f.addr + 64 * PAGE]
+            expect(len(pages) == 64, "show lists the region's 64 pages")
+            written = [p for p in pages if p["addr"] < f.addr + 16 * PAGE]
+            expect(all(p["write"] and p["anon_exclusive"] and p["mapcount"] == 1 for p in written),
+                   "the child's written pages are its own and writable")
+            expect(all(not p["write"] and p["mapcount"] == 2 for p in pages[16:]),
+                   "the rest are shared read-only")
+            only = cowtrace_json("show", after, "--only", "shared")
+            expect(all(p["mapcount"] > 1 for p in only["pages"]), "--only shared filters")
+            rng = f"{f.addr:x}-{f.addr + 4 * PAGE:x}"
+            expect(len(cowtrace_json("show", after, "--range", rng)["pages"]) == 4, "--range filters")
+    finally:
+        f.close()
+
+
+@test
+def live_watch_until_exit():
+    f = Forked()
+    try:
+        out = cowtrace("watch", f.parent_pid, f.child_pid, "--interval", "0.1", "--count", "2",
+                       "--json").stdout.splitlines()
+        expect(len(out) == 2, f"two samples: {out}")
+        first = json.loads(out[0])
+        expect(first["shared_pages"] >= 64, f"the region is shared: {first}")
+        os.kill(f.child_pid, signal.SIGKILL)
+        time.sleep(0.2)
+        p = cowtrace("watch", f.parent_pid, f.child_pid, "--interval", "0.1")
+        expect(p.returncode == 0 and "exited" in p.stdout, f"watch stops when one exits: {p.stdout}")
+    finally:
+        f.close()
+
+
+@test
+def procfs_fallback_marks_unavailable():
+    f = Forked()
+    try:
+        d = cowtrace_json("snap", f.child_pid, "--source", "procfs")
+        expect(d["source"] == "procfs", "procfs source")
+        expect(set(d["unavailable"]) >= {"write", "dirty", "young", "refcount"}, d["unavailable"])
+        pages = [p for p in d["pages"] if f.addr <= p["addr"] < f.addr + 64 * PAGE]
+        expect(len(pages) == 64, "all pages seen through pagemap")
+        expect(all(p["write"] is None and p["refcount"] is None and p["mapcount"] == 2 for p in pages),
+               "unavailable fields are null, mapcount comes from kpagecount")
+        m = cowtrace_json("snap", f.child_pid, "--source", "module")
+        mp = {p["addr"]: p for p in m["pages"]}
+        expect(all(mp[p["addr"]]["pfn"] == p["pfn"] for p in pages), "the two sources agree on PFNs")
+    finally:
+        f.close()
+
+
+@test
+def errors_tell_the_user_what_to_do():
+    p = cowtrace("snap", 2, check=False)
+    expect(p.returncode == 2 and "no such process" in p.stderr, f"kernel thread: {p.stderr}")
+    p = cowtrace("snap", 99999999, check=False)
+    expect(p.returncode == 2 and "no such process" in p.stderr, p.stderr)
+
+
+def main():
+    print("TAP version 13")
+    print(f"1..{len(results)}")
+    failed = 0
+    for n, fn in enumerate(results, 1):
+        try:
+            fn()
+            print(f"ok {n} {fn.__name__}")
+        except Skip as e:
+            print(f"ok {n} {fn.__name__} # SKIP {e}")
+        except Exception as e:  # a failure of any kind is one not-ok line
+            failed += 1
+            for line in str(e).splitlines() or [repr(e)]:
+                print(f"# {line}")
+            print(f"not ok {n} {fn.__name__}")
+        sys.stdout.flush()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

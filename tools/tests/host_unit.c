@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host unit tests of the tool: no kernel module needed.  The file format,
+ * every diff and compare class on synthetic records, the JSON writer, and
+ * the command line's argument errors.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../classify.h"
+#include "../output.h"
+#include "../snapfile.h"
+#include "harness.h"
+
+#define PAGE 4096ull
+
+static struct cowtrace_page rec(uint64_t addr, uint64_t pfn, uint32_t flags,
+				uint32_t mapcount)
+{
+	struct cowtrace_page r = { .addr = addr, .pfn = pfn, .flags = flags,
+				   .mapcount = mapcount, .folio_mapcount = mapcount,
+				   .refcount = mapcount + 1 };
+	return r;
+}
+
+#define ANON_PAGE (COWTRACE_PTE_PRESENT | COWTRACE_PG_PAGE | COWTRACE_PG_ANON)
+/* a record at address 0: only the facts a case is about */
+#define R(p, f, map)                                                   \
+	{                                                              \
+		.pfn = (p), .flags = (f), .refcount = (map) + 1,       \
+		.mapcount = (map), .folio_mapcount = (map)             \
+	}
+#define W COWTRACE_PTE_WRITE
+#define X COWTRACE_PG_ANON_EXCL
+
+/* A snapshot with gaps, PFN jumps both ways, THP, swap and big counts. */
+static void synthetic(struct ct_snapshot *s, size_t n)
+{
+	static char names[] = "/usr/lib/libc.so.6\0[heap]";
+
+	memset(s, 0, sizeof(*s));
+	s->pid = 4242;
+	s->source = CT_SOURCE_MODULE;
+	s->page_size = PAGE;
+	s->time_ns = 1234567890123456789ull;
+	s->end = 1ull << 47;
+	strcpy(s->kernel, "6.1.0-56-amd64");
+	strcpy(s->mm.comm, "synthetic");
+	s->mm.rss_anon = 77;
+	s->mm.task_size = (1ull << 47) - PAGE;
+	s->nr_vmas = 2;
+	s->vmas = calloc(2, sizeof(*s->vmas));
+	s->vmas[0] = (struct cowtrace_vma){ .start = 0x400000, .end = 0x400000 + n * 4 * PAGE,
+					    .flags = COWTRACE_VMA_COW | COWTRACE_VMA_READ,
+					    .backing = COWTRACE_BACKING_FILE,
+					    .name_off = 0, .name_len = 18, .ino = 99, .dev = 0x801 };
+	s->vmas[1] = (struct cowtrace_vma){ .start = 0x7f0000000000, .end = 0x7f0000400000,
+					    .backing = COWTRACE_BACKING_HEAP,
+					    .name_off = 19, .name_len = 6 };
+	s->names_len = sizeof(names);
+	s->names = malloc(sizeof(names));
+	memcpy(s->names, names, sizeof(names));
+	s->nr_pages = n;
+	s->pages = calloc(n, sizeof(*s->pages));
+	for (size_t i = 0, addr = 0x400000; i < n; i++) {
+		struct cowtrace_page *r = &s->pages[i];
+
+		/* runs of pages with gaps */
+		r->addr = addr;
+		addr += PAGE * (i % 3 == 2 ? 7 : 1);
+		r->pfn = i % 7 == 3 ? 0x100 + i : 0x80000 - i * 5;
+		r->flags = ANON_PAGE | (i % 2 ? W | X : 0) | ((i % 5) << COWTRACE_ORDER_SHIFT);
+		if (i % 11 == 0) {
+			r->flags = COWTRACE_PTE_SWAP | COWTRACE_PG_ANON_EXCL;
+			r->swap_type = 1;
+		} else {
+			r->refcount = 1 + i % 4;
+		}
+		r->mapcount = i % 13 == 0 ? 70000 : 1 + i % 3;
+		r->folio_mapcount = r->mapcount * 2;
+	}
+}
+
+static FILE *roundtrip(const struct ct_snapshot *s, size_t *bytes)
+{
+	struct ct_error err;
+	FILE *f = tmpfile();
+
+	ASSERT_TRUE(f);
+	ASSERT_EQ(ct_file_write(f, s, &err), 0);
+	*bytes = ftell(f);
+	rewind(f);
+	return f;
+}
+
+TEST(file_roundtrip_is_exact)
+{
+	struct ct_snapshot a, b;
+	struct ct_error err;
+	size_t bytes;
+	FILE *f;
+
+	synthetic(&a, 5000);
+	f = roundtrip(&a, &bytes);
+	ASSERT_EQ(ct_file_read(f, &b, &err), 0);
+	fclose(f);
+	EXPECT_EQ(b.pid, a.pid);
+	EXPECT_EQ(b.time_ns, a.time_ns);
+	EXPECT_EQ(strcmp(b.kernel, a.kernel), 0);
+	EXPECT_EQ(strcmp(b.mm.comm, a.mm.comm), 0);
+	EXPECT_EQ(b.mm.rss_anon, 77);
+	EXPECT_EQ(b.mm.task_size, a.mm.task_size);
+	ASSERT_EQ(b.nr_vmas, a.nr_vmas);
+	EXPECT_EQ(memcmp(b.vmas, a.vmas, a.nr_vmas * sizeof(*a.vmas)), 0);
+	EXPECT_EQ(strcmp(ct_vma_name(&b, &b.vmas[1]), "[heap]"), 0);
+	ASSERT_EQ(b.nr_pages, a.nr_pages);
+	for (size_t i = 0; i < a.nr_pages; i++)
+		if (memcmp(&a.pages[i], &b.pages[i], sizeof(a.pages[i])))
+			FAIL("page %zu differs after the round trip", i);
+	ct_snapshot_free(&a);
+	ct_snapshot_free(&b);
+}
+
+TEST(file_is_compact)
+{
+	struct ct_snapshot s = { 0 };
+	size_t bytes, n = 100000;
+	FILE *f;
+
+	/* a typical anonymous region: contiguous, same flags */
+	s.page_size = PAGE;
+	s.pages = calloc(n, sizeof(*s.pages));
+	s.nr_pages = n;
+	for (size_t i = 0; i < n; i++)
+		s.pages[i] = rec(0x7f0000000000 + i * PAGE, 0x10000 + i, ANON_PAGE | W | X, 1);
+	f = roundtrip(&s, &bytes);
+	fclose(f);
+	printf("# %zu pages in %zu bytes: %.2f bytes/page\n", n, bytes, (double)bytes / n);
+	EXPECT_LE(bytes, n * 16);
+	ct_snapshot_free(&s);
+}
+
+TEST(file_rejects_corruption)
+{
+	struct ct_snapshot s, t;
+	struct ct_error err;
+	unsigned char *buf;
+	size_t bytes;
+	FILE *f;
+
+	synthetic(&s, 300);
+	f = roundtrip(&s, &bytes);
+	buf = malloc(bytes);
+	ASSERT_EQ(fread(buf, 1, bytes, f), bytes);
+	fclose(f);
+	/* a flipped bit anywhere, a truncation, a wrong magic, a new version */
+	for (size_t off = 0; off < bytes; off += bytes / 17 + 1) {
+		buf[off] ^= 0x10;
+		f = fmemopen(buf, bytes, "r");
+		EXPECT_EQ(ct_file_read(f, &t, &err), -1);
+		fclose(f);
+		buf[off] ^= 0x10;
+	}
+	f = fmemopen(buf, bytes - 9, "r");
+	EXPECT_EQ(ct_file_read(f, &t, &err), -1);
+	EXPECT_TRUE(strstr(err.msg, "truncated") || strstr(err.msg, "corrupt"));
+	fclose(f);
+	buf[8] = 9;
+	f = fmemopen(buf, bytes, "r");
+	EXPECT_EQ(ct_file_read(f, &t, &err), -1);
+	EXPECT_TRUE(strstr(err.msg, "version 9") != NULL);
+	fclose(f);
+	buf[0] = 'X';
+	f = fmemopen(buf, bytes, "r");
+	EXPECT_EQ(ct_file_read(f, &t, &err), -1);
+	EXPECT_TRUE(strstr(err.msg, "not a cowtrace snapshot") != NULL);
+	fclose(f);
+	free(buf);
+	ct_snapshot_free(&s);
+}
+
+/* Every diff class, on the smallest record pair that shows it. */
+static const struct change_case {
+	const char *what;
+	int has_a, has_b;
+	struct cowtrace_page a, b;
+	enum ct_change want;
+} change_cases[] = {
+	{ "unchanged", 1, 1, R(5, ANON_PAGE | W | X, 1), R(5, ANON_PAGE | W | X, 1), CT_UNCHANGED },
+	{ "dirty/young churn is unchanged", 1, 1, R(5, ANON_PAGE | W, 1), R(5, ANON_PAGE | W | COWTRACE_PTE_DIRTY | COWTRACE_PTE_YOUNG, 1), CT_UNCHANGED },
+	{ "cow-copied", 1, 1, R(5, ANON_PAGE, 2), R(9, ANON_PAGE | W | X, 1), CT_COW_COPIED },
+	{ "reused", 1, 1, R(5, ANON_PAGE, 1), R(5, ANON_PAGE | W | X, 1), CT_REUSED },
+	{ "write-protected", 1, 1, R(5, ANON_PAGE | W | X, 1), R(5, ANON_PAGE, 2), CT_WRITE_PROTECTED },
+	{ "faulted", 0, 1, { 0 }, R(5, ANON_PAGE | W | X, 1), CT_FAULTED },
+	{ "unmapped", 1, 0, R(5, ANON_PAGE | W | X, 1), { 0 }, CT_UNMAPPED },
+	{ "swapped-out", 1, 1, R(5, ANON_PAGE | W | X, 1), R(77, COWTRACE_PTE_SWAP, 0), CT_SWAPPED_OUT },
+	{ "swapped-in", 1, 1, R(77, COWTRACE_PTE_SWAP, 0), R(5, ANON_PAGE | W | X, 1), CT_SWAPPED_IN },
+	{ "ksm-merged", 1, 1, R(5, ANON_PAGE | W | X, 1), R(8, ANON_PAGE | COWTRACE_PG_KSM, 8), CT_KSM_MERGED },
+	{ "ksm-merged keeping its pfn", 1, 1, R(8, ANON_PAGE | W | X, 1), R(8, ANON_PAGE | COWTRACE_PG_KSM, 8), CT_KSM_MERGED },
+	{ "ksm-broken", 1, 1, R(8, ANON_PAGE | COWTRACE_PG_KSM, 8), R(9, ANON_PAGE | W | X, 1), CT_KSM_BROKEN },
+	{ "zero-replaced", 1, 1, R(1, COWTRACE_PTE_PRESENT | COWTRACE_PG_ZERO, 0), R(9, ANON_PAGE | W | X, 1), CT_ZERO_REPLACED },
+	{ "thp-collapsed", 1, 1, R(5, ANON_PAGE | W | X, 1), R(0x200, ANON_PAGE | W | X | COWTRACE_PG_THP | (COWTRACE_LEVEL_PMD << COWTRACE_LEVEL_SHIFT), 1), CT_THP_COLLAPSED },
+	{ "thp-split", 1, 1, R(0x200, ANON_PAGE | COWTRACE_PG_THP | (COWTRACE_LEVEL_PMD << COWTRACE_LEVEL_SHIFT), 2), R(0x200, ANON_PAGE | COWTRACE_PG_THP, 2), CT_THP_SPLIT },
+	{ "migrated", 1, 1, R(5, ANON_PAGE | W | X, 1), R(6, ANON_PAGE | W | X, 1), CT_MIGRATED },
+	{ "shared-more", 1, 1, R(5, ANON_PAGE, 2), R(5, ANON_PAGE, 3), CT_SHARED_MORE },
+	{ "shared-less", 1, 1, R(5, ANON_PAGE, 2), R(5, ANON_PAGE, 1), CT_SHARED_LESS },
+	{ "other: soft-dirty cleared", 1, 1, R(5, ANON_PAGE | W | COWTRACE_PTE_SOFT_DIRTY, 1), R(5, ANON_PAGE | W, 1), CT_OTHER },
+};
+
+TEST(diff_classifies_every_class)
+{
+	int seen[CT_NR_CHANGES] = { 0 };
+
+	for (size_t i = 0; i < sizeof(change_cases) / sizeof(change_cases[0]); i++) {
+		const struct change_case *c = &change_cases[i];
+		enum ct_change got = ct_classify_change(c->has_a ? &c->a : NULL,
+							c->has_b ? &c->b : NULL);
+
+		if (got != c->want)
+			ct_fail(__FILE__, __LINE__, "%s: classified %s, want %s", c->what,
+				ct_change_names[got], ct_change_names[c->want]);
+		seen[c->want] = 1;
+	}
+	for (int k = 0; k < CT_NR_CHANGES; k++)
+		if (!seen[k])
+			ct_fail(__FILE__, __LINE__, "no case covers class %s", ct_change_names[k]);
+}
+
+TEST(compare_classifies_every_relation)
+{
+	struct cowtrace_page p = rec(0, 5, ANON_PAGE, 2), same = rec(0, 5, ANON_PAGE, 2),
+			     other = rec(0, 6, ANON_PAGE | W | X, 1);
+	struct cowtrace_page sw = rec(0, 77, COWTRACE_PTE_SWAP, 0), sw2 = sw;
+
+	EXPECT_EQ(ct_classify_relation(&p, &same), CT_SHARED);
+	EXPECT_EQ(ct_classify_relation(&p, &other), CT_DIVERGED);
+	EXPECT_EQ(ct_classify_relation(&p, NULL), CT_PARENT_ONLY);
+	EXPECT_EQ(ct_classify_relation(NULL, &p), CT_CHILD_ONLY);
+	EXPECT_EQ(ct_classify_relation(&sw, &sw2), CT_SHARED);
+	sw2.swap_type = 2;
+	EXPECT_EQ(ct_classify_relation(&sw, &sw2), CT_DIVERGED);
+	EXPECT_EQ(ct_classify_relation(&sw, &p), CT_DIVERGED);
+}
+
+struct pair_count {
+	size_t both, only_a, only_b;
+};
+
+static void count_pair(const struct cowtrace_page *a, const struct cowtrace_page *b,
+		       void *arg)
+{
+	struct pair_count *c = arg;
+
+	if (a && b)
+		c->both++;
+	else if (a)
+		c->only_a++;
+	else
+		c->only_b++;
+}
+
+TEST(pairing_visits_the_union_in_order)
+{
+	struct cowtrace_page pa[] = { rec(1 * PAGE, 1, ANON_PAGE, 1), rec(2 * PAGE, 2, ANON_PAGE, 1),
+				      rec(5 * PAGE, 5, ANON_PAGE, 1) };
+	struct cowtrace_page pb[] = { rec(2 * PAGE, 2, ANON_PAGE, 1), rec(3 * PAGE, 3, ANON_PAGE, 1),
+				      rec(9 * PAGE, 9, ANON_PAGE, 1) };
+	struct ct_snapshot a = { .pages = pa, .nr_pages = 3 }, b = { .pages = pb, .nr_pages = 3 };
+	struct pair_count c = { 0 };
+
+	EXPECT_EQ(ct_pair_pages(&a, &b, count_pair, &c), 5);
+	EXPECT_EQ(c.both, 1);
+	EXPECT_EQ(c.only_a, 2);
+	EXPECT_EQ(c.only_b, 2);
+}
+
+static int python_json_ok(const char *text)
+{
+	FILE *p = popen("python3 -c 'import json,sys; json.load(sys.stdin)' 2>&1", "w");
+
+	if (!p)
+		return -1;
+	fputs(text, p);
+	return pclose(p);
+}
+
+TEST(json_writer_output_is_valid_json)
+{
+	char *text = NULL;
+	size_t len = 0;
+	struct json j;
+	FILE *f;
+
+	if (system("python3 -c 1 2>/dev/null") != 0)
+		SKIP("python3 not available to validate JSON");
+	f = open_memstream(&text, &len);
+	json_init(&j, f);
+	json_object(&j);
+	json_kstr(&j, "quote\"back\\slash", "new\nline\ttab\x01 ctl \xc3\xa9");
+	json_key(&j, "list");
+	json_array(&j);
+	json_uint(&j, 18446744073709551615ull);
+	json_int(&j, -5);
+	json_double(&j, 12.5);
+	json_bool(&j, 0);
+	json_null(&j);
+	json_object(&j);
+	json_end_object(&j);
+	json_array(&j);
+	json_end_array(&j);
+	json_end_array(&j);
+	json_kbool_or_null(&j, "w", 1, 1);
+	json_end_object(&j);
+	fclose(f);
+	EXPECT_EQ(python_json_ok(text), 0);
+	free(text);
+}
+
+/* The tool itself, from the outside: exit codes and messages. */
+static int run_tool(const char *args, char *out, size_t outlen)
+{
+	char cmd[512];
+	FILE *p;
+	size_t n;
+	int status;
+
+	snprintf(cmd, sizeof(cmd), "./cowtrace %s 2>&1", args);
+	p = popen(cmd, "r");
+	ASSERT_TRUE(p);
+	n = fread(out, 1, outlen - 1, p);
+	out[n] = 0;
+	status = pclose(p);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(cli_argument_errors)
+{
+	static const struct {
+		const char *args;
+		int code;
+		const char *says;
+	} cases[] = {
+		{ "", 1, "usage" },
+		{ "bogus", 1, "unknown command" },
+		{ "--help", 0, "compare" },
+		{ "snap", 1, "expected one PID" },
+		{ "snap notapid", 1, "is not a PID" },
+		{ "snap 1 --range 5000-1000", 1, "bad range" },
+		{ "snap 1 --source nowhere", 1, "bad source" },
+		{ "show", 1, "expected one FILE or PID" },
+		{ "show /nonexistent/snap", 2, "cannot read /nonexistent/snap" },
+		{ "show 1 --only nonsense", 1, "bad --only" },
+		{ "diff onlyone", 1, "expected two" },
+		{ "compare 1", 1, "expected two" },
+		{ "watch 1 x", 1, "expected two live PIDs" },
+		{ "watch 1 2 --interval 0", 1, "bad interval" },
+		{ "run", 1, "expected one SCENARIO" },
+		{ "run nosuch", 1, "no scenario 'nosuch'" },
+		{ "run --list", 0, "shared_variable" },
+		{ "snap 999999999", 2, "no such process" },
+		{ "snap --nonsense", 1, "Try 'cowtrace snap --help'" },
+	};
+	char out[4096];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int code = run_tool(cases[i].args, out, sizeof(out));
+
+		if (code != cases[i].code || !strstr(out, cases[i].says))
+			ct_fail(__FILE__, __LINE__,
+				"cowtrace %s: exit %d (want %d), output '%s' (want '%s')",
+				cases[i].args, code, cases[i].code, out, cases[i].says);
+	}
+}
+
+TEST(cli_snapshot_file_through_show_and_diff)
+{
+	struct ct_snapshot s;
+	struct ct_error err;
+	char out[1 << 16], path[] = "/tmp/cowtrace-unit-XXXXXX", cmd[256];
+	int fd = mkstemp(path);
+
+	ASSERT_GE(fd, 0);
+	close(fd);
+	synthetic(&s, 50);
+	ASSERT_EQ(ct_file_save(path, &s, &err), 0);
+	snprintf(cmd, sizeof(cmd), "show %s --no-pages", path);
+	EXPECT_EQ(run_tool(cmd, out, sizeof(out)), 0);
+	EXPECT_TRUE(strstr(out, "pid 4242 (synthetic)") && strstr(out, "/usr/lib/libc.so.6"));
+	snprintf(cmd, sizeof(cmd), "diff %s %s", path, path);
+	EXPECT_EQ(run_tool(cmd, out, sizeof(out)), 0);
+	EXPECT_TRUE(strstr(out, "unchanged             50 pages") != NULL);
+	if (system("python3 -c 1 2>/dev/null") == 0) {
+		snprintf(cmd, sizeof(cmd),
+			 "./cowtrace show %s --json | python3 -c 'import json,sys; d=json.load(sys.stdin); "
+			 "assert len(d[\"pages\"]) == 50 and d[\"pages\"][1][\"write\"] is True'", path);
+		EXPECT_EQ(system(cmd), 0);
+		snprintf(cmd, sizeof(cmd),
+			 "./cowtrace compare %s %s --json | python3 -c 'import json,sys; d=json.load(sys.stdin); "
+			 "assert d[\"totals\"][\"shared_pages\"] == 50'", path, path);
+		EXPECT_EQ(system(cmd), 0);
+	}
+	unlink(path);
+	ct_snapshot_free(&s);
+}
