@@ -377,7 +377,7 @@ static void print_compare_row(const char *label, const struct group *g, uint32_t
 			 ct_human_bytes(g->counts[r] * ps, sz, sizeof(sz)),
 			 ct_percent(g->counts[r], all, pct, sizeof(pct)));
 	}
-	printf("%-40.40s %18s %18s %18s %18s\n", label, cell[0], cell[1], cell[2], cell[3]);
+	printf("%18s %18s %18s %18s  %s\n", cell[0], cell[1], cell[2], cell[3], label);
 }
 
 static int compare_once(struct ct_snapshot *a, struct ct_snapshot *b, int json,
@@ -426,8 +426,8 @@ static int compare_once(struct ct_snapshot *a, struct ct_snapshot *b, int json,
 	} else {
 		printf("%scompare: parent %u (%s) and child %u (%s)\n\n", list ? "\n" : "",
 		       a->pid, a->mm.comm, b->pid, b->mm.comm);
-		printf("%-40s %18s %18s %18s %18s\n", "VMA", "SHARED", "DIVERGED",
-		       "PARENT-ONLY", "CHILD-ONLY");
+		printf("%18s %18s %18s %18s  %s\n", "SHARED", "DIVERGED", "PARENT-ONLY",
+		       "CHILD-ONLY", "VMA");
 		for (size_t i = 0; i < x.gr.n; i++)
 			print_compare_row(group_name(&x.gr.g[i], name, sizeof(name)),
 					  &x.gr.g[i], a->page_size);
