@@ -328,3 +328,7 @@ const struct file_operations cowtrace_ctl_fops = {
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,
 };
+
+#ifdef COWTRACE_KUNIT
+#include "../kunit/ctl-kunit.h"
+#endif

@@ -597,3 +597,7 @@ out:
 	mmap_read_unlock(w->mm);
 	return 0;
 }
+
+#ifdef COWTRACE_KUNIT
+#include "../kunit/walk-kunit.h"
+#endif

@@ -1,0 +1,544 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * KUnit suites for module/walk.c, included at its end when the module is
+ * built with COWTRACE_KUNIT=y (see module/Kbuild).
+ *
+ * Why compiled into the module rather than a separate test module: the
+ * suites drive static helpers (fill_pte, fill_swap_pte) directly, a separate
+ * module would need them exported, and 6.1 has no EXPORT_SYMBOL_IF_KUNIT.
+ * The stock build carries no test code; the flag is only set for the debug
+ * kernel, where loading the module runs the suites.
+ *
+ *   cowtrace_vma_flags   vm_flags decoding, a parameterised table
+ *   cowtrace_pte_decode  PTE and swap-entry decoding into page records
+ *   cowtrace_walk        the walker on a real mm: fault, write-protect, unmap
+ */
+#include <kunit/test.h>
+#include <linux/kthread.h>
+#include <linux/mman.h>
+#include <linux/swapops.h>
+#include <linux/uaccess.h>
+
+/* ---- cowtrace_vma_flags ------------------------------------------------ */
+
+struct vma_flags_case {
+	const char *desc;
+	unsigned long vm_flags;
+	bool anon_vma;
+	u32 want;
+};
+
+static const struct vma_flags_case vma_flags_cases[] = {
+	{ "private writable: COW",
+	  VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE, true,
+	  COWTRACE_VMA_READ | COWTRACE_VMA_WRITE | COWTRACE_VMA_MAYREAD |
+		  COWTRACE_VMA_MAYWRITE | COWTRACE_VMA_COW |
+		  COWTRACE_VMA_ANON_VMA },
+	{ "private read-only text that may be written: still COW",
+	  VM_READ | VM_EXEC | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC, false,
+	  COWTRACE_VMA_READ | COWTRACE_VMA_EXEC | COWTRACE_VMA_MAYREAD |
+		  COWTRACE_VMA_MAYWRITE | COWTRACE_VMA_MAYEXEC |
+		  COWTRACE_VMA_COW },
+	{ "private never writable: not COW", VM_READ | VM_MAYREAD, false,
+	  COWTRACE_VMA_READ | COWTRACE_VMA_MAYREAD },
+	{ "shared writable: not COW",
+	  VM_READ | VM_WRITE | VM_SHARED | VM_MAYREAD | VM_MAYWRITE |
+		  VM_MAYSHARE,
+	  false,
+	  COWTRACE_VMA_READ | COWTRACE_VMA_WRITE | COWTRACE_VMA_SHARED |
+		  COWTRACE_VMA_MAYREAD | COWTRACE_VMA_MAYWRITE |
+		  COWTRACE_VMA_MAYSHARE },
+	{ "MADV_DONTFORK", VM_MAYWRITE | VM_DONTCOPY, false,
+	  COWTRACE_VMA_MAYWRITE | COWTRACE_VMA_DONTCOPY | COWTRACE_VMA_COW },
+	{ "MADV_WIPEONFORK", VM_MAYWRITE | VM_WIPEONFORK, false,
+	  COWTRACE_VMA_MAYWRITE | COWTRACE_VMA_WIPEONFORK | COWTRACE_VMA_COW },
+	{ "THP and KSM advice", VM_HUGEPAGE | VM_MERGEABLE, false,
+	  COWTRACE_VMA_HUGEPAGE | COWTRACE_VMA_MERGEABLE },
+	{ "mlock and PFN map", VM_LOCKED | VM_PFNMAP | VM_IO, false,
+	  COWTRACE_VMA_LOCKED | COWTRACE_VMA_PFNMAP | COWTRACE_VMA_IO },
+	{ "nothing", 0, false, 0 },
+};
+
+static void vma_flags_desc(const struct vma_flags_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(vma_flags, vma_flags_cases, vma_flags_desc);
+
+static void vma_flags_decode(struct kunit *test)
+{
+	const struct vma_flags_case *c = test->param_value;
+
+	KUNIT_EXPECT_EQ(test, cowtrace_vma_flags(c->vm_flags, c->anon_vma),
+			c->want);
+}
+
+static struct kunit_case vma_flags_test_cases[] = {
+	KUNIT_CASE_PARAM(vma_flags_decode, vma_flags_gen_params),
+	{}
+};
+
+static struct kunit_suite cowtrace_vma_flags_suite = {
+	.name = "cowtrace_vma_flags",
+	.test_cases = vma_flags_test_cases,
+};
+
+/* ---- cowtrace_pte_decode ----------------------------------------------- */
+
+/* A page-backed PTE: the page comes from the page allocator, unmapped. */
+static struct page *decode_page(struct kunit *test)
+{
+	struct page *page = alloc_page(GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	return page;
+}
+
+static struct cowtrace_page decode(pte_t pte)
+{
+	struct cowtrace_walk w = {};
+	struct cowtrace_page rec = {};
+
+	fill_pte(&w, &rec, pte);
+	return rec;
+}
+
+static void pte_present_writable_dirty_young(struct kunit *test)
+{
+	struct page *page = decode_page(test);
+	pte_t pte = pfn_pte(page_to_pfn(page), PAGE_KERNEL);
+	struct cowtrace_page r;
+
+	r = decode(pte_mkwrite(pte_mkdirty(pte_mkyoung(pte))));
+	KUNIT_EXPECT_EQ(test, r.pfn, page_to_pfn(page));
+	KUNIT_EXPECT_TRUE(test, r.flags & COWTRACE_PTE_PRESENT);
+	KUNIT_EXPECT_TRUE(test, r.flags & COWTRACE_PTE_WRITE);
+	KUNIT_EXPECT_TRUE(test, r.flags & COWTRACE_PTE_DIRTY);
+	KUNIT_EXPECT_TRUE(test, r.flags & COWTRACE_PTE_YOUNG);
+	/* a kernel page: examined, not anonymous, one reference, no mapping */
+	KUNIT_EXPECT_TRUE(test, r.flags & COWTRACE_PG_PAGE);
+	KUNIT_EXPECT_FALSE(test, r.flags & COWTRACE_PG_ANON);
+	KUNIT_EXPECT_EQ(test, r.refcount, 1);
+	KUNIT_EXPECT_EQ(test, r.mapcount, 0);
+	KUNIT_EXPECT_EQ(test, COWTRACE_PAGE_LEVEL(r.flags), COWTRACE_LEVEL_PTE);
+	KUNIT_EXPECT_EQ(test, COWTRACE_PAGE_ORDER(r.flags), 0);
+	__free_page(page);
+}
+
+static void pte_readonly_clean_old(struct kunit *test)
+{
+	struct page *page = decode_page(test);
+	pte_t pte = pfn_pte(page_to_pfn(page), PAGE_KERNEL);
+	struct cowtrace_page r;
+
+	r = decode(pte_wrprotect(pte_mkclean(pte_mkold(pte))));
+	KUNIT_EXPECT_EQ(test,
+			r.flags & (COWTRACE_PTE_WRITE | COWTRACE_PTE_DIRTY |
+				   COWTRACE_PTE_YOUNG),
+			0);
+	KUNIT_EXPECT_TRUE(test, r.flags & COWTRACE_PTE_PRESENT);
+	__free_page(page);
+}
+
+static void pte_compound_page_reports_order(struct kunit *test)
+{
+	struct page *page = alloc_pages(GFP_KERNEL | __GFP_COMP, 2);
+	struct cowtrace_page head, tail;
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	head = decode(pfn_pte(page_to_pfn(page), PAGE_KERNEL));
+	tail = decode(pfn_pte(page_to_pfn(page) + 3, PAGE_KERNEL));
+	KUNIT_EXPECT_EQ(test, COWTRACE_PAGE_ORDER(head.flags), 2);
+	KUNIT_EXPECT_TRUE(test, head.flags & COWTRACE_PG_HEAD);
+	KUNIT_EXPECT_TRUE(test, tail.flags & COWTRACE_PG_TAIL);
+	KUNIT_EXPECT_TRUE(test, tail.flags & COWTRACE_PG_THP);
+	KUNIT_EXPECT_EQ(test, tail.refcount, 1);
+	__free_pages(page, 2);
+}
+
+static void pte_special_has_no_page(struct kunit *test)
+{
+	struct page *page = decode_page(test);
+	struct cowtrace_page r;
+
+	r = decode(pte_mkspecial(pfn_pte(page_to_pfn(page), PAGE_KERNEL)));
+	KUNIT_EXPECT_TRUE(test, r.flags & COWTRACE_PTE_SPECIAL);
+	KUNIT_EXPECT_FALSE(test, r.flags & COWTRACE_PG_PAGE);
+	KUNIT_EXPECT_EQ(test, r.refcount, 0);
+	__free_page(page);
+}
+
+static void pte_zero_page(struct kunit *test)
+{
+	struct cowtrace_page r;
+
+	r = decode(pte_mkspecial(pfn_pte(my_zero_pfn(0), PAGE_READONLY)));
+	KUNIT_EXPECT_TRUE(test, r.flags & COWTRACE_PG_ZERO);
+	KUNIT_EXPECT_FALSE(test, r.flags & COWTRACE_PTE_WRITE);
+	KUNIT_EXPECT_FALSE(test, r.flags & COWTRACE_PG_PAGE);
+	KUNIT_EXPECT_EQ(test, r.pfn, my_zero_pfn(0));
+}
+
+static void pte_soft_dirty_and_uffd_wp(struct kunit *test)
+{
+	struct page *page = decode_page(test);
+	pte_t pte = pfn_pte(page_to_pfn(page), PAGE_KERNEL);
+	struct cowtrace_page r;
+
+	r = decode(pte_mksoft_dirty(pte));
+	KUNIT_EXPECT_EQ(test, !!(r.flags & COWTRACE_PTE_SOFT_DIRTY),
+			IS_ENABLED(CONFIG_MEM_SOFT_DIRTY));
+	KUNIT_EXPECT_FALSE(test, r.flags & COWTRACE_PTE_UFFD_WP);
+	r = decode(pte_mkuffd_wp(pte));
+	KUNIT_EXPECT_EQ(test, !!(r.flags & COWTRACE_PTE_UFFD_WP),
+			IS_ENABLED(CONFIG_HAVE_ARCH_USERFAULTFD_WP));
+	__free_page(page);
+}
+
+static void swap_entry_type_and_offset(struct kunit *test)
+{
+	struct cowtrace_page r = decode(swp_entry_to_pte(swp_entry(3, 0x1234)));
+
+	KUNIT_EXPECT_TRUE(test, r.flags & COWTRACE_PTE_SWAP);
+	KUNIT_EXPECT_FALSE(test, r.flags & COWTRACE_PTE_PRESENT);
+	KUNIT_EXPECT_EQ(test, r.swap_type, 3);
+	KUNIT_EXPECT_EQ(test, r.pfn, 0x1234);
+	KUNIT_EXPECT_FALSE(test, r.flags & COWTRACE_PG_ANON_EXCL);
+}
+
+static void swap_entry_keeps_exclusive_and_soft_dirty(struct kunit *test)
+{
+	pte_t pte = swp_entry_to_pte(swp_entry(1, 42));
+	struct cowtrace_page r;
+
+	r = decode(pte_swp_mkexclusive(pte));
+	KUNIT_EXPECT_TRUE(test, r.flags & COWTRACE_PG_ANON_EXCL);
+	r = decode(pte_swp_mksoft_dirty(pte));
+	KUNIT_EXPECT_EQ(test, !!(r.flags & COWTRACE_PTE_SOFT_DIRTY),
+			IS_ENABLED(CONFIG_MEM_SOFT_DIRTY));
+}
+
+static void migration_entries(struct kunit *test)
+{
+	struct page *page = decode_page(test);
+	unsigned long pfn = page_to_pfn(page);
+	struct cowtrace_page r;
+
+	if (!IS_ENABLED(CONFIG_MIGRATION)) {
+		__free_page(page);
+		kunit_skip(test, "CONFIG_MIGRATION is off");
+	}
+	r = decode(swp_entry_to_pte(make_writable_migration_entry(pfn)));
+	KUNIT_EXPECT_TRUE(test, r.flags & COWTRACE_PTE_MIGRATION);
+	KUNIT_EXPECT_TRUE(test, r.flags & COWTRACE_PTE_WRITE);
+	KUNIT_EXPECT_FALSE(test, r.flags & COWTRACE_PTE_SWAP);
+	KUNIT_EXPECT_EQ(test, r.pfn, pfn);
+	r = decode(swp_entry_to_pte(make_readable_migration_entry(pfn)));
+	KUNIT_EXPECT_TRUE(test, r.flags & COWTRACE_PTE_MIGRATION);
+	KUNIT_EXPECT_FALSE(test, r.flags & COWTRACE_PTE_WRITE);
+	__free_page(page);
+}
+
+static void uffd_wp_marker(struct kunit *test)
+{
+	struct cowtrace_page r;
+
+	if (!IS_ENABLED(CONFIG_PTE_MARKER_UFFD_WP))
+		kunit_skip(test, "CONFIG_PTE_MARKER_UFFD_WP is off");
+	r = decode(make_pte_marker(PTE_MARKER_UFFD_WP));
+	KUNIT_EXPECT_TRUE(test, r.flags & COWTRACE_PTE_MARKER);
+	KUNIT_EXPECT_TRUE(test, r.flags & COWTRACE_PTE_UFFD_WP);
+	KUNIT_EXPECT_FALSE(test, r.flags & COWTRACE_PTE_SWAP);
+}
+
+static struct kunit_case pte_decode_test_cases[] = {
+	KUNIT_CASE(pte_present_writable_dirty_young),
+	KUNIT_CASE(pte_readonly_clean_old),
+	KUNIT_CASE(pte_compound_page_reports_order),
+	KUNIT_CASE(pte_special_has_no_page),
+	KUNIT_CASE(pte_zero_page),
+	KUNIT_CASE(pte_soft_dirty_and_uffd_wp),
+	KUNIT_CASE(swap_entry_type_and_offset),
+	KUNIT_CASE(swap_entry_keeps_exclusive_and_soft_dirty),
+	KUNIT_CASE(migration_entries),
+	KUNIT_CASE(uffd_wp_marker),
+	{}
+};
+
+static struct kunit_suite cowtrace_pte_decode_suite = {
+	.name = "cowtrace_pte_decode",
+	.test_cases = pte_decode_test_cases,
+};
+
+/* ---- cowtrace_walk: a real mm ------------------------------------------ */
+
+/*
+ * KUnit loads the suites from the module notifier, in the insmod process;
+ * each case then runs in a kthread.  Borrow insmod's mm for the suite and
+ * map, fault and unmap our own regions in it with kthread_use_mm().
+ */
+static struct mm_struct *walk_mm;
+static pid_t walk_pid;
+
+static int walk_suite_init(struct kunit_suite *suite)
+{
+	walk_mm = get_task_mm(current);
+	walk_pid = task_tgid_nr(current);
+	return walk_mm ? 0 : -ESRCH;
+}
+
+static void walk_suite_exit(struct kunit_suite *suite)
+{
+	mmput(walk_mm);
+}
+
+/* Map len bytes of private anonymous memory in walk_mm. */
+static unsigned long walk_map(struct kunit *test, unsigned long len)
+{
+	unsigned long addr;
+
+	addr = vm_mmap(NULL, 0, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(addr));
+	return addr;
+}
+
+static void walk_write(struct kunit *test, unsigned long addr, int npages)
+{
+	int i;
+
+	for (i = 0; i < npages; i++)
+		KUNIT_ASSERT_EQ(test,
+				put_user((char)i,
+					 (char __user *)addr + i * PAGE_SIZE),
+				0);
+}
+
+/* Walk [start, end) in chunks of at most cap records; returns the count. */
+static unsigned int walk_collect(struct kunit *test, unsigned long start,
+				 unsigned long end, struct cowtrace_page *out,
+				 unsigned int max, unsigned int cap)
+{
+	struct cowtrace_page *chunk;
+	struct cowtrace_walk w;
+	unsigned int n = 0;
+
+	chunk = kunit_kcalloc(test, cap, sizeof(*chunk), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, chunk);
+	cowtrace_walk_init(&w, walk_mm, start, end);
+	w.pages = chunk;
+	w.page_cap = cap;
+	while (w.addr < w.end) {
+		unsigned long before = w.addr;
+
+		KUNIT_ASSERT_EQ(test, cowtrace_walk_chunk(&w), 0);
+		KUNIT_ASSERT_LE(test, w.nr_pages, cap);
+		KUNIT_ASSERT_LE(test, n + w.nr_pages, max);
+		memcpy(out + n, chunk, w.nr_pages * sizeof(*chunk));
+		n += w.nr_pages;
+		/* every chunk makes progress */
+		KUNIT_ASSERT_GT(test, w.addr, before);
+	}
+	return n;
+}
+
+/* Records of the npages pages at addr, in one big chunk. */
+static unsigned int walk_pages(struct kunit *test, unsigned long addr,
+			       unsigned int npages, struct cowtrace_page *out)
+{
+	return walk_collect(test, addr, addr + npages * PAGE_SIZE, out, npages,
+			    64);
+}
+
+static void walk_clear_refs(struct kunit *test)
+{
+	char path[32];
+	struct file *f;
+	loff_t pos = 0;
+
+	/* "4": clear soft-dirty, which write-protects every present PTE */
+	snprintf(path, sizeof(path), "/proc/%d/clear_refs", walk_pid);
+	f = filp_open(path, O_WRONLY, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(f));
+	KUNIT_EXPECT_EQ(test, kernel_write(f, "4", 1, &pos), 1);
+	filp_close(f, NULL);
+}
+
+static void walk_written_anon_pages(struct kunit *test)
+{
+	struct cowtrace_page recs[8];
+	unsigned long addr;
+	unsigned int n, i;
+
+	kthread_use_mm(walk_mm);
+	addr = walk_map(test, 8 * PAGE_SIZE);
+	walk_write(test, addr, 6);
+	n = walk_pages(test, addr, 8, recs);
+	KUNIT_EXPECT_EQ(test, n, 6);
+	for (i = 0; i < n; i++) {
+		KUNIT_EXPECT_EQ(test, recs[i].addr, addr + i * PAGE_SIZE);
+		KUNIT_EXPECT_TRUE(test, recs[i].flags & COWTRACE_PTE_PRESENT);
+		KUNIT_EXPECT_TRUE(test, recs[i].flags & COWTRACE_PTE_WRITE);
+		KUNIT_EXPECT_TRUE(test, recs[i].flags & COWTRACE_PG_ANON);
+		KUNIT_EXPECT_TRUE(test, recs[i].flags & COWTRACE_PG_ANON_EXCL);
+		KUNIT_EXPECT_EQ(test, recs[i].mapcount, 1);
+	}
+	vm_munmap(addr, 8 * PAGE_SIZE);
+	kthread_unuse_mm(walk_mm);
+}
+
+static void walk_read_fault_maps_zero_page(struct kunit *test)
+{
+	struct cowtrace_page recs[2];
+	unsigned long addr;
+	char c;
+
+	kthread_use_mm(walk_mm);
+	addr = walk_map(test, 2 * PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, get_user(c, (char __user *)addr), 0);
+	KUNIT_EXPECT_EQ(test, walk_pages(test, addr, 2, recs), 1);
+	KUNIT_EXPECT_TRUE(test, recs[0].flags & COWTRACE_PG_ZERO);
+	KUNIT_EXPECT_FALSE(test, recs[0].flags & COWTRACE_PTE_WRITE);
+	KUNIT_EXPECT_TRUE(test, is_zero_pfn(recs[0].pfn));
+	vm_munmap(addr, 2 * PAGE_SIZE);
+	kthread_unuse_mm(walk_mm);
+}
+
+static void walk_write_bit_follows_write_protect(struct kunit *test)
+{
+	struct cowtrace_page before[4], after[4], again[4];
+	unsigned long addr;
+
+	kthread_use_mm(walk_mm);
+	addr = walk_map(test, 4 * PAGE_SIZE);
+	walk_write(test, addr, 4);
+	KUNIT_ASSERT_EQ(test, walk_pages(test, addr, 4, before), 4);
+	walk_clear_refs(test);
+	KUNIT_ASSERT_EQ(test, walk_pages(test, addr, 4, after), 4);
+	KUNIT_EXPECT_TRUE(test, before[0].flags & COWTRACE_PTE_WRITE);
+	KUNIT_EXPECT_FALSE(test, after[0].flags & COWTRACE_PTE_WRITE);
+	KUNIT_EXPECT_FALSE(test, after[0].flags & COWTRACE_PTE_SOFT_DIRTY);
+	KUNIT_EXPECT_EQ(test, after[0].pfn, before[0].pfn);
+	/* still exclusive: the next write fault reuses the page, no copy */
+	KUNIT_EXPECT_TRUE(test, after[0].flags & COWTRACE_PG_ANON_EXCL);
+	walk_write(test, addr, 1);
+	KUNIT_ASSERT_EQ(test, walk_pages(test, addr, 4, again), 4);
+	KUNIT_EXPECT_TRUE(test, again[0].flags & COWTRACE_PTE_WRITE);
+	KUNIT_EXPECT_EQ(test, again[0].pfn, before[0].pfn);
+	KUNIT_EXPECT_FALSE(test, again[1].flags & COWTRACE_PTE_WRITE);
+	vm_munmap(addr, 4 * PAGE_SIZE);
+	kthread_unuse_mm(walk_mm);
+}
+
+static void walk_unmapped_range_is_gone(struct kunit *test)
+{
+	struct cowtrace_page recs[4];
+	struct cowtrace_vma vmas[4];
+	struct cowtrace_walk w;
+	unsigned long addr;
+
+	kthread_use_mm(walk_mm);
+	addr = walk_map(test, 4 * PAGE_SIZE);
+	walk_write(test, addr, 4);
+	vm_munmap(addr + PAGE_SIZE, 2 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, walk_pages(test, addr, 4, recs), 2);
+	KUNIT_EXPECT_EQ(test, recs[0].addr, addr);
+	KUNIT_EXPECT_EQ(test, recs[1].addr, addr + 3 * PAGE_SIZE);
+	/* and the VMA was split in two around the hole */
+	cowtrace_walk_init(&w, walk_mm, addr, addr + 4 * PAGE_SIZE);
+	w.vmas = vmas;
+	w.vma_cap = ARRAY_SIZE(vmas);
+	KUNIT_ASSERT_EQ(test, cowtrace_walk_chunk(&w), 0);
+	KUNIT_EXPECT_EQ(test, w.nr_vmas, 2);
+	KUNIT_EXPECT_EQ(test, vmas[0].end, addr + PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, vmas[1].start, addr + 3 * PAGE_SIZE);
+	KUNIT_EXPECT_TRUE(test, vmas[0].flags & COWTRACE_VMA_COW);
+	KUNIT_EXPECT_TRUE(test, vmas[0].flags & COWTRACE_VMA_ANON_VMA);
+	KUNIT_EXPECT_EQ(test, vmas[0].backing, COWTRACE_BACKING_ANON);
+	vm_munmap(addr, 4 * PAGE_SIZE);
+	kthread_unuse_mm(walk_mm);
+}
+
+static void walk_small_buffers_resume_exactly(struct kunit *test)
+{
+	struct cowtrace_page *whole, *bits;
+	unsigned int n_whole, n_bits;
+	unsigned long addr;
+
+	whole = kunit_kcalloc(test, 64, sizeof(*whole), GFP_KERNEL);
+	bits = kunit_kcalloc(test, 64, sizeof(*bits), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, whole);
+	KUNIT_ASSERT_NOT_NULL(test, bits);
+	kthread_use_mm(walk_mm);
+	addr = walk_map(test, 40 * PAGE_SIZE);
+	walk_write(test, addr, 40);
+	n_whole =
+		walk_collect(test, addr, addr + 40 * PAGE_SIZE, whole, 64, 64);
+	n_bits = walk_collect(test, addr, addr + 40 * PAGE_SIZE, bits, 64, 7);
+	KUNIT_EXPECT_EQ(test, n_whole, 40);
+	KUNIT_EXPECT_EQ(test, n_bits, n_whole);
+	KUNIT_EXPECT_EQ(test, memcmp(whole, bits, n_whole * sizeof(*whole)), 0);
+	vm_munmap(addr, 40 * PAGE_SIZE);
+	kthread_unuse_mm(walk_mm);
+}
+
+static void walk_vma_record_names_and_repeats(struct kunit *test)
+{
+	struct cowtrace_vma vmas[2];
+	char *names, *pathbuf;
+	struct cowtrace_walk w;
+	unsigned long addr;
+
+	names = kunit_kmalloc(test, PATH_MAX, GFP_KERNEL);
+	pathbuf = kunit_kmalloc(test, PATH_MAX, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, names);
+	KUNIT_ASSERT_NOT_NULL(test, pathbuf);
+	kthread_use_mm(walk_mm);
+	addr = walk_map(test, 4 * PAGE_SIZE);
+	/* a walk starting inside the VMA reports it, with its real bounds */
+	cowtrace_walk_init(&w, walk_mm, addr + PAGE_SIZE, addr + 2 * PAGE_SIZE);
+	w.vmas = vmas;
+	w.vma_cap = 1;
+	w.names = names;
+	w.names_cap = PATH_MAX;
+	w.pathbuf = pathbuf;
+	KUNIT_ASSERT_EQ(test, cowtrace_walk_chunk(&w), 0);
+	KUNIT_ASSERT_EQ(test, w.nr_vmas, 1);
+	KUNIT_EXPECT_LE(test, vmas[0].start, addr);
+	KUNIT_EXPECT_GE(test, vmas[0].end, addr + 4 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, w.addr, addr + 2 * PAGE_SIZE);
+	vm_munmap(addr, 4 * PAGE_SIZE);
+	kthread_unuse_mm(walk_mm);
+}
+
+static void walk_mm_info_counts(struct kunit *test)
+{
+	struct cowtrace_mm_info info = {};
+
+	KUNIT_ASSERT_EQ(test, cowtrace_mm_info(walk_mm, current, &info), 0);
+	KUNIT_EXPECT_EQ(test, info.map_count, walk_mm->map_count);
+	KUNIT_EXPECT_EQ(test, info.task_size, walk_mm->task_size);
+	KUNIT_EXPECT_GT(test, info.total_vm, 0);
+}
+
+static struct kunit_case walk_test_cases[] = {
+	KUNIT_CASE(walk_written_anon_pages),
+	KUNIT_CASE(walk_read_fault_maps_zero_page),
+	KUNIT_CASE(walk_write_bit_follows_write_protect),
+	KUNIT_CASE(walk_unmapped_range_is_gone),
+	KUNIT_CASE(walk_small_buffers_resume_exactly),
+	KUNIT_CASE(walk_vma_record_names_and_repeats),
+	KUNIT_CASE(walk_mm_info_counts),
+	{}
+};
+
+static struct kunit_suite cowtrace_walk_suite = {
+	.name = "cowtrace_walk",
+	.suite_init = walk_suite_init,
+	.suite_exit = walk_suite_exit,
+	.test_cases = walk_test_cases,
+};
+
+kunit_test_suites(&cowtrace_vma_flags_suite, &cowtrace_pte_decode_suite,
+		  &cowtrace_walk_suite);
