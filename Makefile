@@ -2,6 +2,7 @@
 #
 #   make              module (against KDIR) and the cowtrace tool
 #   make check        every test: host unit tests, module build, guest suites
+#   make kunit        the KUnit suites in the debug kernel
 #   make demo         watch COW happen (native if modules load, else in QEMU)
 #   make clean
 #
@@ -10,7 +11,7 @@
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 
-.PHONY: all module tools check demo clean
+.PHONY: all module tools check kunit demo clean
 
 all: module tools
 
@@ -28,6 +29,9 @@ tools:
 
 check:
 	scripts/check
+
+kunit:
+	scripts/kunit
 
 demo:
 	scripts/demo

@@ -353,16 +353,27 @@ static unsigned int walk_pages(struct kunit *test, unsigned long addr,
 
 static void walk_clear_refs(struct kunit *test)
 {
+	unsigned long ubuf;
 	char path[32];
 	struct file *f;
 	loff_t pos = 0;
 
-	/* "4": clear soft-dirty, which write-protects every present PTE */
+	/*
+	 * "4": clear soft-dirty, which write-protects every present PTE.  The
+	 * procfs file has no write_iter, so kernel_write() refuses it, and
+	 * vfs_write() is not exported: call its ->write with a user buffer of
+	 * the mm we are using.
+	 */
+	ubuf = walk_map(test, PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, put_user('4', (char __user *)ubuf), 0);
 	snprintf(path, sizeof(path), "/proc/%d/clear_refs", walk_pid);
 	f = filp_open(path, O_WRONLY, 0);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(f));
-	KUNIT_EXPECT_EQ(test, kernel_write(f, "4", 1, &pos), 1);
+	KUNIT_ASSERT_NOT_NULL(test, f->f_op->write);
+	KUNIT_EXPECT_EQ(test, f->f_op->write(f, (char __user *)ubuf, 1, &pos),
+			1);
 	filp_close(f, NULL);
+	vm_munmap(ubuf, PAGE_SIZE);
 }
 
 static void walk_written_anon_pages(struct kunit *test)
