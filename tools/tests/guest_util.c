@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "../classify.h"
 #include "guest_util.h"
 
 static void diff_page(const struct ct_snapshot *mod,
@@ -67,33 +68,35 @@ static void diff_page(const struct ct_snapshot *mod,
 			m->mapcount, p->mapcount, m->flags);
 }
 
+struct xcheck {
+	const struct ct_snapshot *mod;
+	int errors_before;
+};
+
+static void xcheck_pair(const struct cowtrace_page *m,
+			const struct cowtrace_page *p, void *arg)
+{
+	struct xcheck *x = arg;
+
+	if (m && p)
+		diff_page(x->mod, m, p);
+	else if (m && !(m->flags & COWTRACE_PTE_MARKER)) /* not pages to pagemap */
+		ct_fail(__FILE__, __LINE__,
+			"cross-check: %#llx only in the module snapshot",
+			(unsigned long long)m->addr);
+	else if (p)
+		ct_fail(__FILE__, __LINE__, "cross-check: %#llx only in pagemap",
+			(unsigned long long)p->addr);
+	if (ct_failed() > x->errors_before + 10)
+		FAIL("cross-check: too many differences");
+}
+
 void crosscheck(const struct ct_snapshot *mod, const struct ct_snapshot *proc)
 {
-	size_t i = 0, j = 0, errors = ct_failed();
+	struct xcheck x = { .mod = mod, .errors_before = ct_failed() };
+	size_t i;
 
-	while (i < mod->nr_pages || j < proc->nr_pages) {
-		const struct cowtrace_page *m = i < mod->nr_pages ? &mod->pages[i] : NULL;
-		const struct cowtrace_page *p = j < proc->nr_pages ? &proc->pages[j] : NULL;
-
-		if (m && p && m->addr == p->addr) {
-			diff_page(mod, m, p);
-			i++, j++;
-		} else if (m && (!p || m->addr < p->addr)) {
-			/* PTE markers are not pages to pagemap */
-			if (!(m->flags & COWTRACE_PTE_MARKER))
-				ct_fail(__FILE__, __LINE__,
-					"cross-check: %#llx only in the module snapshot",
-					(unsigned long long)m->addr);
-			i++;
-		} else {
-			ct_fail(__FILE__, __LINE__,
-				"cross-check: %#llx only in pagemap",
-				(unsigned long long)p->addr);
-			j++;
-		}
-		if ((size_t)ct_failed() > errors + 10)
-			FAIL("cross-check: too many differences");
-	}
+	ct_pair_pages(mod, proc, xcheck_pair, &x);
 	if (mod->nr_vmas != proc->nr_vmas)
 		FAIL("cross-check: %zu VMAs from the module, %zu in smaps",
 		     mod->nr_vmas, proc->nr_vmas);
@@ -111,7 +114,7 @@ void crosscheck(const struct ct_snapshot *mod, const struct ct_snapshot *proc)
 				(unsigned long long)b->start, (unsigned long long)b->end,
 				b->flags, ct_vma_name(proc, b));
 	}
-	if ((size_t)ct_failed() > errors)
+	if (ct_failed() > x.errors_before)
 		ct_abort();
 }
 
