@@ -95,27 +95,20 @@ struct vma_stats {
 static void vma_stats(const struct ct_snapshot *s, const struct cowtrace_vma *v,
 		      struct vma_stats *st)
 {
-	const struct cowtrace_page *r = ct_find_page(s, v->start);
-	size_t i;
+	const struct cowtrace_page *r;
+	size_t lo = 0, hi = s->nr_pages;
 
 	memset(st, 0, sizeof(*st));
-	/* pages are sorted: find the first at or after v->start */
-	if (!r) {
-		size_t lo = 0, hi = s->nr_pages;
+	/* pages are sorted: start at the first one at or after v->start */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
 
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-
-			if (s->pages[mid].addr < v->start)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		i = lo;
-	} else {
-		i = r - s->pages;
+		if (s->pages[mid].addr < v->start)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	for (; i < s->nr_pages && s->pages[i].addr < v->end; i++) {
+	for (size_t i = lo; i < s->nr_pages && s->pages[i].addr < v->end; i++) {
 		r = &s->pages[i];
 		st->pages++;
 		st->writable += !!(r->flags & COWTRACE_PTE_WRITE);
