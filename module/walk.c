@@ -267,6 +267,29 @@ static struct page *pte_page_or_null(pte_t pte)
 	return pfn_to_page(pfn);
 }
 
+/*
+ * The bits of a present entry, at any level: huge entries are read in PTE
+ * format (see walk_leaf()).
+ */
+static u32 present_entry_flags(pte_t pte)
+{
+	u32 flags = COWTRACE_PTE_PRESENT;
+
+	if (pte_write(pte))
+		flags |= COWTRACE_PTE_WRITE;
+	if (pte_dirty(pte))
+		flags |= COWTRACE_PTE_DIRTY;
+	if (pte_young(pte))
+		flags |= COWTRACE_PTE_YOUNG;
+	if (pte_soft_dirty(pte))
+		flags |= COWTRACE_PTE_SOFT_DIRTY;
+	if (pte_uffd_wp(pte))
+		flags |= COWTRACE_PTE_UFFD_WP;
+	if (pte_protnone(pte))
+		flags |= COWTRACE_PTE_PROTNONE;
+	return flags;
+}
+
 static void fill_pte(struct cowtrace_walk *w, struct cowtrace_page *rec,
 		     pte_t pte)
 {
@@ -276,21 +299,9 @@ static void fill_pte(struct cowtrace_walk *w, struct cowtrace_page *rec,
 		fill_swap_pte(rec, pte, 0);
 		return;
 	}
-	rec->flags |= COWTRACE_PTE_PRESENT;
-	if (pte_write(pte))
-		rec->flags |= COWTRACE_PTE_WRITE;
-	if (pte_dirty(pte))
-		rec->flags |= COWTRACE_PTE_DIRTY;
-	if (pte_young(pte))
-		rec->flags |= COWTRACE_PTE_YOUNG;
-	if (pte_soft_dirty(pte))
-		rec->flags |= COWTRACE_PTE_SOFT_DIRTY;
-	if (pte_uffd_wp(pte))
-		rec->flags |= COWTRACE_PTE_UFFD_WP;
+	rec->flags |= present_entry_flags(pte);
 	if (pte_special(pte))
 		rec->flags |= COWTRACE_PTE_SPECIAL;
-	if (pte_protnone(pte))
-		rec->flags |= COWTRACE_PTE_PROTNONE;
 	rec->pfn = pte_pfn(pte);
 	if (is_zero_pfn(rec->pfn)) {
 		rec->flags |= COWTRACE_PG_ZERO;
@@ -351,7 +362,11 @@ static void walk_leaf(struct walk_state *s, pte_t entry, unsigned long pfn,
 	struct cowtrace_page *rec;
 	struct page *page = NULL;
 	bool huge_zero = false;
+	u32 flags = level << COWTRACE_LEVEL_SHIFT;
 
+	/* one entry maps every page of the leaf: decode it once */
+	if (pte_present(entry))
+		flags |= present_entry_flags(entry);
 	if (pte_present(entry) && pfn_valid(pfn)) {
 		page = pfn_to_page(pfn);
 		/*
@@ -366,24 +381,11 @@ static void walk_leaf(struct walk_state *s, pte_t entry, unsigned long pfn,
 		rec = emit_page(s, addr);
 		if (!rec)
 			return;
-		rec->flags |= level << COWTRACE_LEVEL_SHIFT;
+		rec->flags = flags;
 		if (!pte_present(entry)) {
 			fill_swap_pte(rec, entry, index);
 			continue;
 		}
-		rec->flags |= COWTRACE_PTE_PRESENT;
-		if (pte_write(entry))
-			rec->flags |= COWTRACE_PTE_WRITE;
-		if (pte_dirty(entry))
-			rec->flags |= COWTRACE_PTE_DIRTY;
-		if (pte_young(entry))
-			rec->flags |= COWTRACE_PTE_YOUNG;
-		if (pte_soft_dirty(entry))
-			rec->flags |= COWTRACE_PTE_SOFT_DIRTY;
-		if (pte_uffd_wp(entry))
-			rec->flags |= COWTRACE_PTE_UFFD_WP;
-		if (pte_protnone(entry))
-			rec->flags |= COWTRACE_PTE_PROTNONE;
 		rec->pfn = pfn + index;
 		if (huge_zero) {
 			rec->flags |= COWTRACE_PG_ZERO | COWTRACE_PG_THP |
