@@ -95,21 +95,12 @@ struct vma_stats {
 static void vma_stats(const struct ct_snapshot *s, const struct cowtrace_vma *v,
 		      struct vma_stats *st)
 {
-	const struct cowtrace_page *r;
-	size_t lo = 0, hi = s->nr_pages;
+	size_t i = ct_first_page(s, v->start);
 
 	memset(st, 0, sizeof(*st));
-	/* pages are sorted: start at the first one at or after v->start */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
+	for (; i < s->nr_pages && s->pages[i].addr < v->end; i++) {
+		const struct cowtrace_page *r = &s->pages[i];
 
-		if (s->pages[mid].addr < v->start)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (size_t i = lo; i < s->nr_pages && s->pages[i].addr < v->end; i++) {
-		r = &s->pages[i];
 		st->pages++;
 		st->writable += !!(r->flags & COWTRACE_PTE_WRITE);
 		st->shared += (r->flags & COWTRACE_PG_PAGE) && r->mapcount > 1;

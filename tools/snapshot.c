@@ -61,22 +61,27 @@ const struct cowtrace_vma *ct_find_vma(const struct ct_snapshot *s,
 	return NULL;
 }
 
-const struct cowtrace_page *ct_find_page(const struct ct_snapshot *s,
-					 uint64_t addr)
+size_t ct_first_page(const struct ct_snapshot *s, uint64_t addr)
 {
 	size_t lo = 0, hi = s->nr_pages;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (addr < s->pages[mid].addr)
-			hi = mid;
-		else if (addr > s->pages[mid].addr)
+		if (s->pages[mid].addr < addr)
 			lo = mid + 1;
 		else
-			return &s->pages[mid];
+			hi = mid;
 	}
-	return NULL;
+	return lo;
+}
+
+const struct cowtrace_page *ct_find_page(const struct ct_snapshot *s,
+					 uint64_t addr)
+{
+	size_t i = ct_first_page(s, addr);
+
+	return i < s->nr_pages && s->pages[i].addr == addr ? &s->pages[i] : NULL;
 }
 
 static void snapshot_init(struct ct_snapshot *s, pid_t pid, uint64_t start,

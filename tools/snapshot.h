@@ -66,7 +66,9 @@ const char *ct_vma_name(const struct ct_snapshot *s,
 /* The VMA holding addr, or NULL (binary search). */
 const struct cowtrace_vma *ct_find_vma(const struct ct_snapshot *s,
 				       uint64_t addr);
-/* The page record at addr, or NULL (binary search). */
+/* Index of the first page record at or after addr (binary search). */
+size_t ct_first_page(const struct ct_snapshot *s, uint64_t addr);
+/* The page record at addr, or NULL. */
 const struct cowtrace_page *ct_find_page(const struct ct_snapshot *s,
 					 uint64_t addr);
 
