@@ -4,14 +4,21 @@
 #   make check        every test: host unit tests, module build, guest suites
 #   make kunit        the KUnit suites in the debug kernel
 #   make demo         watch COW happen (native if modules load, else in QEMU)
+#   make install      the module (for KDIR), the tool, its man page, the UAPI header
+#   make dkms         register the module with DKMS: rebuilt for every kernel
 #   make clean
 #
 # KDIR defaults to the running kernel's build tree; set it to build for
 # another kernel, e.g. make KDIR=/usr/src/linux-headers-6.1.0-56-amd64
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
+PREFIX ?= /usr/local
+# DESTDIR stages an install (packaging, tests); depmod then runs on the stage
+DESTDIR ?=
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+DKMS_SRC := $(DESTDIR)/usr/src/cowtrace-$(VERSION)
 
-.PHONY: all module tools check kunit demo clean
+.PHONY: all module tools check kunit demo install install-module dkms clean
 
 all: module tools
 
@@ -35,6 +42,30 @@ kunit:
 
 demo:
 	scripts/demo
+
+install: tools install-module
+	install -D -m 0755 tools/cowtrace $(DESTDIR)$(PREFIX)/bin/cowtrace
+	install -D -m 0644 tools/cowtrace.1 $(DESTDIR)$(PREFIX)/share/man/man1/cowtrace.1
+	install -D -m 0644 include/uapi/linux/cowtrace.h \
+		$(DESTDIR)$(PREFIX)/include/linux/cowtrace.h
+
+# Distribution headers carry no System.map, so Kbuild skips depmod: run it
+# here.  Sign only where the tree has a signing key (DKMS signs on its own).
+install-module: module
+	@if [ -d "$(KDIR)" ]; then \
+		$(MAKE) -C "$(KDIR)" M="$(CURDIR)" INSTALL_MOD_DIR=extra \
+			$(if $(wildcard $(KDIR)/certs/signing_key.pem),,CONFIG_MODULE_SIG_ALL=) \
+			$(if $(DESTDIR),INSTALL_MOD_PATH="$(DESTDIR)") modules_install && \
+		depmod $(if $(DESTDIR),-b "$(DESTDIR)") \
+			"$$(modinfo -F vermagic module/cowtrace.ko | cut -d" " -f1)"; \
+	fi
+
+dkms:
+	rm -rf "$(DKMS_SRC)"
+	mkdir -p "$(DKMS_SRC)"
+	cp -r Kbuild dkms.conf module include "$(DKMS_SRC)/"
+	dkms add cowtrace/$(VERSION)
+	dkms install cowtrace/$(VERSION)
 
 clean:
 	@if [ -d "$(KDIR)" ]; then $(MAKE) -C "$(KDIR)" M="$(CURDIR)" clean; fi

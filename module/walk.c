@@ -171,10 +171,11 @@ static struct cowtrace_page *emit_page(struct walk_state *s, unsigned long addr)
 
 /*
  * What struct page says.  Called with the PTE or PMD lock held, so the page
- * stays mapped, and so allocated, while it is read.
+ * stays mapped, and so allocated, while it is read.  @entire: the folio is
+ * mapped whole by one PMD or PUD leaf.
  */
 static void fill_page(struct cowtrace_walk *w, struct cowtrace_page *rec,
-		      struct page *page)
+		      struct page *page, bool entire)
 {
 	struct folio *folio = page_folio(page);
 	u32 flags = COWTRACE_PG_PAGE;
@@ -183,8 +184,12 @@ static void fill_page(struct cowtrace_walk *w, struct cowtrace_page *rec,
 		flags |= COWTRACE_PG_ANON;
 		if (PageKsm(page))
 			flags |= COWTRACE_PG_KSM;
-		/* hugetlb keeps the bit on the head page only */
-		else if (PageAnonExclusive(folio_test_hugetlb(folio) ?
+		/*
+		 * A folio mapped whole (a PMD-mapped THP, hugetlb) keeps
+		 * PG_anon_exclusive on its head page only; a PTE-mapped one
+		 * keeps it per page.
+		 */
+		else if (PageAnonExclusive(entire || folio_test_hugetlb(folio) ?
 						   &folio->page :
 						   page))
 			flags |= COWTRACE_PG_ANON_EXCL;
@@ -309,7 +314,7 @@ static void fill_pte(struct cowtrace_walk *w, struct cowtrace_page *rec,
 	}
 	page = pte_page_or_null(pte);
 	if (page)
-		fill_page(w, rec, page);
+		fill_page(w, rec, page, false);
 }
 
 static void walk_pte_table(struct walk_state *s, pmd_t *pmdp,
@@ -394,7 +399,7 @@ static void walk_leaf(struct walk_state *s, pte_t entry, unsigned long pfn,
 			continue;
 		}
 		if (page)
-			fill_page(w, rec, pfn_to_page(pfn + index));
+			fill_page(w, rec, pfn_to_page(pfn + index), true);
 	}
 }
 

@@ -11,8 +11,26 @@ COWTRACE_CACHE=${COWTRACE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cowtrace}
 log() { printf 'cowtrace: %s\n' "$*" >&2; }
 die() { printf 'cowtrace: error: %s\n' "$*" >&2; exit 1; }
 
-# The kernel names vm-run and make check accept.
-COWTRACE_KERNELS="stock debug"
+# The kernel names provision, vm-run and make check accept:
+#   stock            Debian 12's kernel (bookworm linux-image-amd64, 6.1)
+#   backports        bookworm-backports' linux-image-amd64 (6.12)
+#   debug            KUnit/KASAN/lockdep/DEBUG_VM kernel from bookworm's linux-source
+#   debug-backports  the same from bookworm-backports' linux-source
+#   mainline         the newest linux-source Debian carries (sid), prepared for
+#                    compiling the module; it is not booted
+COWTRACE_KERNELS="stock backports debug debug-backports mainline"
+# Kernels that boot in the guest (every one but mainline).
+COWTRACE_BOOTABLE="stock backports debug debug-backports"
+
+# Debian suite each kernel comes from.
+kernel_suite() {
+	case "$1" in
+	stock | debug) echo bookworm ;;
+	backports | debug-backports) echo bookworm-backports ;;
+	mainline) echo sid ;;
+	*) die "unknown kernel '$1' (known: $COWTRACE_KERNELS)" ;;
+	esac
+}
 
 # kernel_env NAME: the file provision writes for a kernel.  It sets
 #   KVER      uname -r of the guest
@@ -32,6 +50,70 @@ load_kernel_env() {
 	[ -r "$env" ] || return 1
 	# shellcheck disable=SC1090
 	. "$env"
+}
+
+# papt SUITE ARGS...: apt-get with a private configuration that knows only
+# Debian SUITE and only downloads.  Its lists and archives live in the cache;
+# the host's sources, lists and dpkg status are never read or changed.
+COWTRACE_MIRROR=${COWTRACE_MIRROR:-http://deb.debian.org/debian}
+papt_dir() { printf '%s/apt/%s\n' "$COWTRACE_CACHE" "$1"; }
+papt_opts() {
+	local dir
+	dir=$(papt_dir "$1")
+	printf '%s\n' -q -o "Dir::Etc::SourceList=$dir/sources.list" \
+		-o Dir::Etc::SourceParts=/dev/null -o "Dir::State::Lists=$dir/lists" \
+		-o "Dir::Cache=$dir/cache" -o Dir::State::status=/dev/null \
+		-o APT::Sandbox::User=root
+}
+papt() {
+	local suite=$1 opts
+	shift
+	mapfile -t opts < <(papt_opts "$suite")
+	apt-get "${opts[@]}" "$@"
+}
+papt_cache() {
+	local suite=$1 opts
+	shift
+	mapfile -t opts < <(papt_opts "$suite")
+	apt-cache "${opts[@]}" "$@"
+}
+papt_source() {
+	printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' "$@"
+}
+# papt_refresh SUITE [force]: fetch the suite's package lists if missing,
+# older than a day, or when forced (a download failed on a stale list).
+papt_refresh() {
+	local dir
+	dir=$(papt_dir "$1")
+	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
+	{
+		papt_source "$COWTRACE_MIRROR" "$1"
+		# a stable release's kernel updates arrive through its security suite
+		case "$1" in
+		bookworm) papt_source "$COWTRACE_MIRROR-security" "$1-security" ;;
+		esac
+	} >"$dir/sources.list"
+	if [ -n "${2:-}" ] || [ -z "$(find "$dir/lists" -maxdepth 1 -name '*Packages*' -mtime -1)" ]; then
+		papt "$1" update >/dev/null 2>&1 || die "apt-get update for $1 failed"
+	fi
+}
+# papt_download SUITE DEST PKG[=VERSION]...: download .debs into DEST.
+papt_download() {
+	local suite=$1 dest=$2
+	shift 2
+	mkdir -p "$dest"
+	(cd "$dest" && papt "$suite" download "$@" >/dev/null 2>&1) && return 0
+	papt_refresh "$suite" force
+	(cd "$dest" && papt "$suite" download "$@" >/dev/null 2>&1) ||
+		die "downloading $* from $suite failed"
+}
+# papt_depends SUITE PKG PATTERN: the first dependency of PKG matching PATTERN.
+papt_depends() {
+	papt_cache "$1" depends "$2" 2>/dev/null |
+		awk -v re="$3" '$1 == "Depends:" && $2 ~ re {print $2; exit}'
+}
+papt_version() {
+	papt_cache "$1" show "$2" 2>/dev/null | awk '/^Version:/ {print $2; exit}'
 }
 
 # Install Debian packages that are missing; apt-get update only if needed.

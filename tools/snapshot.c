@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
@@ -411,6 +412,38 @@ static int pread_u64(int fd, uint64_t index, uint64_t *val)
 	return pread(fd, val, 8, index * 8) == 8 ? 0 : -1;
 }
 
+/*
+ * 6.9 to at least 6.12 set KPF_KSM on every anonymous page: stable_page_flags()
+ * tests mapping & PAGE_MAPPING_KSM, and that mask includes PAGE_MAPPING_ANON
+ * (newer kernels compare the flag bits for equality).  Ask the running kernel:
+ * a page this process just wrote to is anonymous and cannot be KSM.
+ */
+static int kpageflags_ksm_reliable(int kflags, long page_size)
+{
+	static int answer = -1;
+	uint64_t e = 0, kf = 0;
+	volatile char *p;
+	int pm;
+
+	if (answer >= 0)
+		return answer;
+	answer = 0;
+	p = mmap(NULL, page_size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return answer;
+	*p = 1;
+	pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (pm >= 0 && !pread_u64(pm, (uintptr_t)p / page_size, &e) &&
+	    (e & PM_PRESENT) && !pread_u64(kflags, e & PM_PFN_MASK, &kf) &&
+	    (kf & (1ull << KPF_ANON)))
+		answer = !(kf & (1ull << KPF_KSM));
+	if (pm >= 0)
+		close(pm);
+	munmap((void *)p, page_size);
+	return answer;
+}
+
 int ct_snapshot_procfs(pid_t pid, uint64_t start, uint64_t end,
 		       struct ct_snapshot *s, struct ct_error *err)
 {
@@ -437,6 +470,8 @@ int ct_snapshot_procfs(pid_t pid, uint64_t start, uint64_t end,
 			     strerror(errno));
 		goto out;
 	}
+	if (!kpageflags_ksm_reliable(kflags, s->page_size))
+		s->unavailable |= CT_UNAVAIL_KSM;
 	buf = malloc(BATCH * sizeof(*buf));
 	if (!buf)
 		goto nomem;
@@ -498,7 +533,8 @@ int ct_snapshot_procfs(pid_t pid, uint64_t start, uint64_t end,
 					r->flags |= COWTRACE_PG_PAGE;
 				if (kf & (1ull << KPF_ANON)) {
 					r->flags |= COWTRACE_PG_ANON;
-					if (kf & (1ull << KPF_KSM))
+					if (kf & (1ull << KPF_KSM) &&
+					    !(s->unavailable & CT_UNAVAIL_KSM))
 						r->flags |= COWTRACE_PG_KSM;
 					else if (kf & (1ull << KPF_ANON_EXCLUSIVE))
 						r->flags |= COWTRACE_PG_ANON_EXCL;

@@ -308,7 +308,9 @@ TEST(thp_pmd_mapped_and_shared_after_fork)
 			ct_abort();
 	}
 	EXPECT_TRUE(PG(a, HEAD) && PTE(a, WRITE) && PG(a, ANON_EXCL));
-	EXPECT_TRUE(PG(page_at(&ps, buf + PAGE), TAIL));
+	/* a whole-mapped folio's exclusivity is its head's, on every page */
+	EXPECT_TRUE(PG(page_at(&ps, buf + PAGE), TAIL) &&
+		    PG(page_at(&ps, buf + PAGE), ANON_EXCL));
 	ct_snapshot_free(&ps);
 
 	must_fork(&p, &c);
@@ -320,6 +322,7 @@ TEST(thp_pmd_mapped_and_shared_after_fork)
 	EXPECT_EQ(a->pfn, b->pfn);
 	EXPECT_FALSE(PTE(a, WRITE));
 	EXPECT_FALSE(PTE(b, WRITE));
+	EXPECT_FALSE(PG(a, ANON_EXCL) || PG(b, ANON_EXCL));
 	EXPECT_EQ(a->mapcount, 2);
 	EXPECT_EQ(a->folio_mapcount, 2);
 	ct_snapshot_free(&ps);

@@ -18,16 +18,25 @@
 #include "../classify.h"
 #include "guest_util.h"
 
-static void diff_page(const struct ct_snapshot *mod,
-		      const struct cowtrace_page *m,
+struct xcheck {
+	const struct ct_snapshot *mod, *proc;
+	int errors_before;
+};
+
+static void diff_page(const struct xcheck *x, const struct cowtrace_page *m,
 		      const struct cowtrace_page *p)
 {
+	const struct ct_snapshot *mod = x->mod;
 	const struct cowtrace_vma *v = ct_find_vma(mod, m->addr);
 	uint32_t shared = COWTRACE_PTE_PRESENT | COWTRACE_PTE_SWAP |
 			  COWTRACE_PTE_UFFD_WP | COWTRACE_PG_ANON |
 			  COWTRACE_PG_KSM | COWTRACE_PG_ZERO |
 			  COWTRACE_PG_HUGETLB | COWTRACE_PG_ANON_EXCL;
 	uint32_t mflags = m->flags;
+
+	/* a kernel whose kpageflags cannot tell KSM gives nothing to compare */
+	if (x->proc->unavailable & CT_UNAVAIL_KSM)
+		shared &= ~COWTRACE_PG_KSM;
 	int huge_zero = (m->flags & COWTRACE_PG_ZERO) &&
 			COWTRACE_PAGE_LEVEL(m->flags) == COWTRACE_LEVEL_PMD;
 
@@ -42,6 +51,14 @@ static void diff_page(const struct ct_snapshot *mod,
 	if ((m->flags & COWTRACE_PG_THP) &&
 	    ((m->flags & (COWTRACE_PG_ANON | COWTRACE_PG_LRU)) || huge_zero))
 		shared |= COWTRACE_PG_THP;
+	/*
+	 * For a PMD-mapped THP only the head's PG_anon_exclusive means anything
+	 * and the module reports it on every page.  kpageflags reads the tail's
+	 * own bit on 6.1 and the head's from 6.9: compare the head only.
+	 */
+	if ((m->flags & COWTRACE_PG_TAIL) &&
+	    COWTRACE_PAGE_LEVEL(m->flags) != COWTRACE_LEVEL_PTE)
+		shared &= ~COWTRACE_PG_ANON_EXCL;
 	/* a swap PTE's exclusive bit has no pagemap counterpart */
 	if (m->flags & COWTRACE_PTE_SWAP)
 		mflags &= ~COWTRACE_PG_ANON_EXCL;
@@ -68,18 +85,13 @@ static void diff_page(const struct ct_snapshot *mod,
 			m->mapcount, p->mapcount, m->flags);
 }
 
-struct xcheck {
-	const struct ct_snapshot *mod;
-	int errors_before;
-};
-
 static void xcheck_pair(const struct cowtrace_page *m,
 			const struct cowtrace_page *p, void *arg)
 {
 	struct xcheck *x = arg;
 
 	if (m && p)
-		diff_page(x->mod, m, p);
+		diff_page(x, m, p);
 	else if (m && !(m->flags & COWTRACE_PTE_MARKER)) /* not pages to pagemap */
 		ct_fail(__FILE__, __LINE__,
 			"cross-check: %#llx only in the module snapshot",
@@ -93,7 +105,8 @@ static void xcheck_pair(const struct cowtrace_page *m,
 
 void crosscheck(const struct ct_snapshot *mod, const struct ct_snapshot *proc)
 {
-	struct xcheck x = { .mod = mod, .errors_before = ct_failed() };
+	struct xcheck x = { .mod = mod, .proc = proc,
+			    .errors_before = ct_failed() };
 	size_t i;
 
 	ct_pair_pages(mod, proc, xcheck_pair, &x);
