@@ -13,6 +13,8 @@
 #include <uapi/linux/cowtrace.h>
 
 struct dentry;
+struct file;
+struct poll_table_struct;
 struct mm_struct;
 struct pid;
 struct task_struct;
@@ -65,6 +67,44 @@ int cowtrace_mm_info(struct mm_struct *mm, struct task_struct *task,
 /* debugfs views (text.c) */
 int cowtrace_text_init(struct dentry *dir);
 void cowtrace_text_exit(void);
+
+/* The event ring (ring.c): probe handlers push, readers pop. */
+struct cowtrace_ring_stats {
+	u64 lost;		/* dropped because the ring was full */
+	u64 produced;		/* the last seq handed out */
+	u64 queued;		/* waiting to be read */
+	bool active;		/* a session is producing */
+	u64 kind_counts[COWTRACE_EV_NR_KINDS];
+};
+
+int cowtrace_ring_reset(unsigned int cap);
+unsigned int cowtrace_ring_capacity(void);
+void cowtrace_ring_set_active(bool active);
+void cowtrace_ring_push(struct cowtrace_event *ev);
+void cowtrace_ring_add_lost(u64 nr);
+unsigned int cowtrace_ring_pop(struct cowtrace_event *buf, unsigned int nr);
+int cowtrace_ring_wait(bool nonblock);
+__poll_t cowtrace_ring_poll(struct file *file, struct poll_table_struct *wait);
+void cowtrace_ring_stats(struct cowtrace_ring_stats *st);
+void cowtrace_ring_free(void);
+
+/* The trace session (trace.c). */
+struct cowtrace_trace_status {
+	bool tracing;
+	bool children;
+	pid_t pid;		/* the traced process, in the session's namespace */
+	u64 missed;		/* probe hits the kretprobes could not take */
+};
+
+int cowtrace_trace_start(pid_t nr, u64 flags, const void *owner,
+			 char *missing, size_t missing_len);
+/* Stop the session if @owner started it, or whoever did if @any. */
+int cowtrace_trace_stop(const void *owner, bool any);
+void cowtrace_trace_status(struct cowtrace_trace_status *st);
+void cowtrace_trace_exit(void);
+
+/* Text debugfs files of the tracer (events.c). */
+void cowtrace_events_init(struct dentry *dir);
 
 /* ioctl endpoint (ctl.c) */
 extern const struct file_operations cowtrace_ctl_fops;

@@ -108,6 +108,8 @@ static long ioctl_version(void __user *uarg)
 	v.page_rec_size = sizeof(struct cowtrace_page);
 	v.kernel_version = COWTRACE_KERNEL;
 	v.features = COWTRACE_FEAT_PAGE_MAPCOUNT;
+	if (IS_ENABLED(CONFIG_KRETPROBES))
+		v.features |= COWTRACE_FEAT_TRACE;
 	if (IS_ENABLED(CONFIG_MEM_SOFT_DIRTY))
 		v.features |= COWTRACE_FEAT_SOFT_DIRTY;
 	if (IS_ENABLED(CONFIG_HAVE_ARCH_USERFAULTFD_WP))
@@ -295,10 +297,110 @@ out_mm:
 	return err;
 }
 
+static long ioctl_trace_start(struct file *file, void __user *uarg)
+{
+	struct cowtrace_trace_start a;
+	u64 usize;
+	int err;
+
+	err = read_args(&a, sizeof(a),
+			offsetofend(struct cowtrace_trace_start, reserved),
+			uarg, &usize);
+	if (err)
+		return err;
+	if (a.reserved)
+		return -EINVAL;
+	memset(a.missing, 0, sizeof(a.missing));
+	err = cowtrace_trace_start(a.pid, a.flags, file, a.missing,
+				   sizeof(a.missing));
+	a.event_rec_size = sizeof(struct cowtrace_event);
+	a.ring_events = cowtrace_ring_capacity();
+	/* on ENOENT the caller learns which probe point is missing */
+	if (!err || err == -ENOENT) {
+		int werr = write_args(uarg, &a, sizeof(a), usize);
+
+		if (werr)
+			return werr;
+	}
+	return err;
+}
+
+/* Events per bounce-buffer round: 5 KiB of stack-free kmalloc. */
+#define READ_CHUNK_EVENTS 64
+
+static long ioctl_trace_read(struct file *file, void __user *uarg)
+{
+	struct cowtrace_trace_status st;
+	struct cowtrace_trace_read a;
+	struct cowtrace_ring_stats rs;
+	struct cowtrace_event *buf;
+	struct cowtrace_event __user *uevents;
+	unsigned int n;
+	u64 usize;
+	int err;
+
+	err = read_args(&a, sizeof(a),
+			offsetofend(struct cowtrace_trace_read, reserved),
+			uarg, &usize);
+	if (err)
+		return err;
+	if (a.flags & ~COWTRACE_READ_ALL_FLAGS || a.reserved || !a.cap)
+		return -EINVAL;
+	if (!a.events)
+		return -EFAULT;
+	uevents = u64_to_user_ptr(a.events);
+	buf = kmalloc_array(READ_CHUNK_EVENTS, sizeof(*buf), GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	err = cowtrace_ring_wait(a.flags & COWTRACE_READ_NONBLOCK);
+	if (err)
+		goto out;
+	a.count = 0;
+	while (a.count < a.cap) {
+		n = cowtrace_ring_pop(buf, min_t(u32, a.cap - a.count,
+						 READ_CHUNK_EVENTS));
+		if (!n)
+			break;
+		/* popped events are gone from the ring: say so if they fault */
+		if (copy_to_user(uevents + a.count, buf, n * sizeof(*buf))) {
+			cowtrace_ring_add_lost(n);
+			err = -EFAULT;
+			goto out;
+		}
+		a.count += n;
+	}
+	cowtrace_trace_status(&st);
+	cowtrace_ring_stats(&rs);
+	a.lost = rs.lost + st.missed;
+	a.active = rs.active;
+	memcpy(a.kind_counts, rs.kind_counts, sizeof(a.kind_counts));
+	err = write_args(uarg, &a, sizeof(a), usize);
+out:
+	kfree(buf);
+	return err;
+}
+
+static long ioctl_trace_stop(struct file *file, void __user *uarg)
+{
+	struct cowtrace_trace_stop a;
+	u64 usize;
+	int err;
+
+	err = read_args(&a, sizeof(a),
+			offsetofend(struct cowtrace_trace_stop, flags), uarg,
+			&usize);
+	if (err)
+		return err;
+	if (a.flags)
+		return -EINVAL;
+	return cowtrace_trace_stop(file, true);
+}
+
 static long cowtrace_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
-	long (*handler)(void __user *uarg);
+	long (*handler)(void __user *uarg) = NULL;
+	long (*file_handler)(struct file *file, void __user *uarg) = NULL;
 
 	if (_IOC_TYPE(cmd) != COWTRACE_IOC_MAGIC ||
 	    _IOC_DIR(cmd) != (_IOC_READ | _IOC_WRITE))
@@ -313,17 +415,36 @@ static long cowtrace_ioctl(struct file *file, unsigned int cmd,
 	case _IOC_NR(COWTRACE_IOC_SNAPSHOT):
 		handler = ioctl_snapshot;
 		break;
+	case _IOC_NR(COWTRACE_IOC_TRACE_START):
+		file_handler = ioctl_trace_start;
+		break;
+	case _IOC_NR(COWTRACE_IOC_TRACE_READ):
+		file_handler = ioctl_trace_read;
+		break;
+	case _IOC_NR(COWTRACE_IOC_TRACE_STOP):
+		file_handler = ioctl_trace_stop;
+		break;
 	default:
 		return -ENOTTY;
 	}
 	/* debugfs is root-only, but a root that dropped capabilities is not */
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
+	if (file_handler)
+		return file_handler(file, (void __user *)arg);
 	return handler((void __user *)arg);
+}
+
+/* A session started through this file ends when the file does. */
+static int cowtrace_ctl_release(struct inode *inode, struct file *file)
+{
+	cowtrace_trace_stop(file, false);
+	return 0;
 }
 
 const struct file_operations cowtrace_ctl_fops = {
 	.owner = THIS_MODULE,
+	.release = cowtrace_ctl_release,
 	.unlocked_ioctl = cowtrace_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,

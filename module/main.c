@@ -4,7 +4,8 @@
  *
  * Everything lives under /sys/kernel/debug/cowtrace/: 'ctl' takes the ioctls
  * of include/uapi/linux/cowtrace.h, the other files are text views.  The
- * module keeps no state between calls but the target of the text views.
+ * module keeps no state between calls but the target of the text views and
+ * the one trace session (trace.c) with its event ring (ring.c).
  */
 #include <linux/build_bug.h>
 #include <linux/debugfs.h>
@@ -18,6 +19,10 @@ static_assert(sizeof(struct cowtrace_vma) == 64);
 static_assert(sizeof(struct cowtrace_version) == 32);
 static_assert(sizeof(struct cowtrace_mm_info) == 112);
 static_assert(sizeof(struct cowtrace_snapshot) == 96);
+static_assert(sizeof(struct cowtrace_event) == 80);
+static_assert(sizeof(struct cowtrace_trace_start) == 96);
+static_assert(sizeof(struct cowtrace_trace_read) == 128);
+static_assert(sizeof(struct cowtrace_trace_stop) == 16);
 
 static struct dentry *cowtrace_dir;
 
@@ -29,6 +34,7 @@ static int __init cowtrace_init(void)
 	debugfs_create_file("ctl", 0600, cowtrace_dir, NULL,
 			    &cowtrace_ctl_fops);
 	cowtrace_text_init(cowtrace_dir);
+	cowtrace_events_init(cowtrace_dir);
 	return 0;
 }
 
@@ -36,6 +42,8 @@ static void __exit cowtrace_exit(void)
 {
 	/* waits for every open file's in-flight operation to finish */
 	debugfs_remove_recursive(cowtrace_dir);
+	/* a session started through the 'trace' file outlives every file */
+	cowtrace_trace_exit();
 	cowtrace_text_exit();
 }
 

@@ -21,6 +21,13 @@
  *   EINTR   a fatal signal arrived while waiting for the target's mmap_lock
  *   ENOMEM  the module could not allocate its bounce buffers
  *
+ * Tracing adds:
+ *   EBUSY   TRACE_START while a trace session is already running
+ *   ENOENT  TRACE_START: a probe point is missing on this kernel (named in
+ *           cowtrace_trace_start.missing, which is written out even then)
+ *   EOPNOTSUPP  TRACE_START: the kernel was built without CONFIG_KRETPROBES
+ *   EAGAIN  TRACE_READ with COWTRACE_READ_NONBLOCK and no event waiting
+ *
  * See docs/abi.md for the meaning of every field on every supported kernel.
  */
 #ifndef _UAPI_LINUX_COWTRACE_H
@@ -52,6 +59,7 @@ struct cowtrace_version {
 #define COWTRACE_FEAT_KSM		(1U << 3)	/* CONFIG_KSM */
 #define COWTRACE_FEAT_HUGETLB		(1U << 4)	/* CONFIG_HUGETLB_PAGE */
 #define COWTRACE_FEAT_PAGE_MAPCOUNT	(1U << 5)	/* per-page mapcount is exact */
+#define COWTRACE_FEAT_TRACE		(1U << 6)	/* event tracing (kprobes) */
 
 /* ---------------------------------------------------------------------- */
 /* Per-mm facts                                                            */
@@ -220,9 +228,105 @@ struct cowtrace_snapshot {
 	__u64 next;		/* out: resume address; == end when complete */
 };
 
+/* ---------------------------------------------------------------------- */
+/* Event tracing: what fork and each fault did to a page-table entry        */
+
+/*
+ * Event kinds.  A fault event compares the entry at the faulting address
+ * before and after handle_mm_fault(), so each kind states what the page
+ * tables show, not which kernel function ran.
+ */
+#define COWTRACE_EV_FORK	1	/* fork()/vfork() of a traced process */
+#define COWTRACE_EV_EXIT	2	/* a traced thread called do_exit() */
+#define COWTRACE_EV_WP_COPY	3	/* write fault copied the page: old -> new PFN */
+#define COWTRACE_EV_WP_REUSE	4	/* write fault made the same private page writable */
+#define COWTRACE_EV_WP_SHARED	5	/* write fault on a MAP_SHARED page: same PFN */
+#define COWTRACE_EV_WP_ZERO	6	/* write fault replaced the zero page: nothing copied */
+#define COWTRACE_EV_WP_OTHER	7	/* write fault on a read-only entry left it read-only */
+#define COWTRACE_EV_ANON_ZERO	8	/* first touch (read) mapped the shared zero page */
+#define COWTRACE_EV_ANON_NEW	9	/* first touch mapped a new anonymous page */
+#define COWTRACE_EV_NR_KINDS	10	/* kinds are 1..NR_KINDS-1 */
+
+/* Event flags. */
+#define COWTRACE_EVF_WRITE	(1U << 0)	/* the fault was a write */
+#define COWTRACE_EVF_PMD	(1U << 1)	/* the entry after is a PMD (2 MiB) */
+#define COWTRACE_EVF_FILE	(1U << 2)	/* WP_COPY from a private file mapping */
+#define COWTRACE_EVF_UNSHARE	(1U << 3)	/* WP_COPY by an unshare fault (GUP pin) */
+#define COWTRACE_EVF_VFORK	(1U << 4)	/* FORK: CLONE_VM, no page tables copied */
+
+/*
+ * One event, 80 bytes.  pid and tid are in the pid namespace of whoever
+ * started the session.  seq counts every event the session produced, stored
+ * or lost, from 1: a gap in seq is exactly the events lost in between.
+ */
+struct cowtrace_event {
+	__u64 seq;
+	__u64 time_ns;		/* CLOCK_MONOTONIC */
+	__u32 pid;		/* thread group of the task that faulted/forked */
+	__u32 tid;
+	__u32 cpu;
+	__u16 kind;		/* COWTRACE_EV_* */
+	__u16 flags;		/* COWTRACE_EVF_* */
+	__u64 address;		/* faults: the page (PMD: the 4 KiB page) faulted */
+	__u64 old_pfn;		/* faults: PFN mapped before, 0 if none */
+	__u64 new_pfn;		/* faults: PFN mapped after, 0 if none */
+	__u32 child_pid;	/* FORK: the child */
+	__u32 fork_vmas;	/* FORK: VMAs whose page tables were copied */
+	__u64 fork_ptes;	/* FORK: present 4 KiB pages mapped in the child */
+	__u64 fork_wrprotected;	/* FORK: parent pages made read-only by the fork */
+};
+
+/* Trace the pid's thread group, and with this flag its later descendants. */
+#define COWTRACE_TRACE_CHILDREN		(1ULL << 0)
+#define COWTRACE_TRACE_ALL_FLAGS	COWTRACE_TRACE_CHILDREN
+
+/*
+ * Start the one trace session.  It ends on TRACE_STOP, when the file it was
+ * started on is closed, or on rmmod.  Events are kept in a ring of
+ * ring_events records; when it is full new events are counted as lost.
+ */
+struct cowtrace_trace_start {
+	__u64 size;		/* in: sizeof(struct cowtrace_trace_start) */
+	__u64 flags;		/* in: COWTRACE_TRACE_* */
+	__u32 pid;		/* in: process to trace, caller's namespace */
+	__u32 event_rec_size;	/* out: sizeof(struct cowtrace_event) */
+	__u32 ring_events;	/* out: capacity of the ring */
+	__u32 reserved;		/* in: must be 0 */
+	char missing[64];	/* out: on ENOENT, the missing probe point */
+};
+
+#define COWTRACE_READ_NONBLOCK		(1ULL << 0)
+#define COWTRACE_READ_ALL_FLAGS		COWTRACE_READ_NONBLOCK
+
+/*
+ * Take events out of the ring.  Blocks until at least one is there, unless
+ * NONBLOCK; returns count == 0 once the session has stopped and the ring is
+ * empty.  Readers of the debugfs 'events' file take from the same ring.
+ */
+struct cowtrace_trace_read {
+	__u64 size;		/* in: sizeof(struct cowtrace_trace_read) */
+	__u64 flags;		/* in: COWTRACE_READ_* */
+	__u64 events;		/* in: user pointer to struct cowtrace_event[] */
+	__u32 cap;		/* in: records events holds, > 0 */
+	__u32 count;		/* out: records written */
+	__u64 lost;		/* out: events lost so far (ring full, probe missed) */
+	__u32 active;		/* out: 1 while the session is tracing */
+	__u32 reserved;		/* in: must be 0 */
+	/* out: events of each kind produced so far, lost ones included */
+	__u64 kind_counts[COWTRACE_EV_NR_KINDS];
+};
+
+struct cowtrace_trace_stop {
+	__u64 size;		/* in: sizeof(struct cowtrace_trace_stop) */
+	__u64 flags;		/* in: must be 0 */
+};
+
 #define COWTRACE_IOC_MAGIC	0xC0
 #define COWTRACE_IOC_VERSION	_IOWR(COWTRACE_IOC_MAGIC, 0x00, struct cowtrace_version)
 #define COWTRACE_IOC_MM_INFO	_IOWR(COWTRACE_IOC_MAGIC, 0x01, struct cowtrace_mm_info)
 #define COWTRACE_IOC_SNAPSHOT	_IOWR(COWTRACE_IOC_MAGIC, 0x02, struct cowtrace_snapshot)
+#define COWTRACE_IOC_TRACE_START _IOWR(COWTRACE_IOC_MAGIC, 0x03, struct cowtrace_trace_start)
+#define COWTRACE_IOC_TRACE_READ	_IOWR(COWTRACE_IOC_MAGIC, 0x04, struct cowtrace_trace_read)
+#define COWTRACE_IOC_TRACE_STOP	_IOWR(COWTRACE_IOC_MAGIC, 0x05, struct cowtrace_trace_stop)
 
 #endif /* _UAPI_LINUX_COWTRACE_H */

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * debugfs text interface of the tracer, for cat and tail -f:
+ *
+ *   trace    write "PID" or "PID children" to start a session, "stop" to end
+ *            it; reading prints the session's state and counters
+ *   events   one line per event; a read blocks until there is one, poll()
+ *            works, and EOF comes once the session has stopped and the ring
+ *            is drained.  Readers consume: two readers split the stream.
+ *
+ * A session started here belongs to no file: it runs until "stop" or rmmod.
+ */
+#include <linux/capability.h>
+#include <linux/debugfs.h>
+#include <linux/kstrtox.h>
+#include <linux/poll.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "cowtrace.h"
+
+static const char *const kind_names[COWTRACE_EV_NR_KINDS] = {
+	[COWTRACE_EV_FORK] = "fork",
+	[COWTRACE_EV_EXIT] = "exit",
+	[COWTRACE_EV_WP_COPY] = "wp-copy",
+	[COWTRACE_EV_WP_REUSE] = "wp-reuse",
+	[COWTRACE_EV_WP_SHARED] = "wp-shared",
+	[COWTRACE_EV_WP_ZERO] = "wp-zero",
+	[COWTRACE_EV_WP_OTHER] = "wp-other",
+	[COWTRACE_EV_ANON_ZERO] = "anon-zero",
+	[COWTRACE_EV_ANON_NEW] = "anon-new",
+};
+
+static ssize_t trace_write(struct file *file, const char __user *ubuf,
+			   size_t count, loff_t *ppos)
+{
+	char buf[48], *arg, *word;
+	bool children = false;
+	char missing[64];
+	int nr, err;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+	arg = strim(buf);
+	if (!strcmp(arg, "stop")) {
+		err = cowtrace_trace_stop(NULL, true);
+		return err ? err : count;
+	}
+	word = strsep(&arg, " \t");
+	if (kstrtoint(word, 10, &nr))
+		return -EINVAL;
+	if (arg) {
+		if (strcmp(strim(arg), "children"))
+			return -EINVAL;
+		children = true;
+	}
+	err = cowtrace_trace_start(nr, children ? COWTRACE_TRACE_CHILDREN : 0,
+				   NULL, missing, sizeof(missing));
+	return err ? err : count;
+}
+
+static int trace_show(struct seq_file *m, void *v)
+{
+	struct cowtrace_trace_status st;
+	struct cowtrace_ring_stats rs;
+	int kind;
+
+	cowtrace_trace_status(&st);
+	cowtrace_ring_stats(&rs);
+	seq_printf(m, "state %s\n", st.tracing ? "tracing" :
+				      st.pid ? "stopped" : "idle");
+	seq_printf(m, "pid %d\n", st.pid);
+	seq_printf(m, "children %d\n", st.children);
+	seq_printf(m, "ring %u\n", cowtrace_ring_capacity());
+	seq_printf(m, "events %llu\n", rs.produced);
+	seq_printf(m, "queued %llu\n", rs.queued);
+	seq_printf(m, "lost %llu\n", rs.lost + st.missed);
+	for (kind = 1; kind < COWTRACE_EV_NR_KINDS; kind++)
+		seq_printf(m, "%s %llu\n", kind_names[kind],
+			   rs.kind_counts[kind]);
+	return 0;
+}
+
+static int trace_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, trace_show, NULL);
+}
+
+static const struct file_operations trace_fops = {
+	.owner = THIS_MODULE,
+	.open = trace_open,
+	.read = seq_read,
+	.write = trace_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+/* One reader of 'events': the line being handed out, and where it is. */
+struct events_reader {
+	u64 last_seq;		/* seq of the last event formatted */
+	size_t len, off;	/* line[off..len) is still to be read */
+	char line[256];
+};
+
+static size_t format_event(char *buf, size_t size, u64 lost_before,
+			   const struct cowtrace_event *ev)
+{
+	size_t n = 0;
+
+	if (lost_before)
+		n += scnprintf(buf, size, "lost %llu events\n", lost_before);
+	n += scnprintf(buf + n, size - n, "%llu %llu.%09llu %u/%u cpu%u %s",
+		       ev->seq, ev->time_ns / NSEC_PER_SEC,
+		       ev->time_ns % NSEC_PER_SEC, ev->pid, ev->tid, ev->cpu,
+		       kind_names[ev->kind]);
+	switch (ev->kind) {
+	case COWTRACE_EV_FORK:
+		n += scnprintf(buf + n, size - n,
+			       " child=%u vmas=%u ptes=%llu wrprotected=%llu%s",
+			       ev->child_pid, ev->fork_vmas, ev->fork_ptes,
+			       ev->fork_wrprotected,
+			       ev->flags & COWTRACE_EVF_VFORK ? " vfork" : "");
+		break;
+	case COWTRACE_EV_EXIT:
+		break;
+	default:
+		n += scnprintf(buf + n, size - n,
+			       " addr=0x%llx pfn=0x%llx->0x%llx%s%s%s%s",
+			       ev->address, ev->old_pfn, ev->new_pfn,
+			       ev->flags & COWTRACE_EVF_WRITE ? " write" : "",
+			       ev->flags & COWTRACE_EVF_PMD ? " pmd" : "",
+			       ev->flags & COWTRACE_EVF_FILE ? " file" : "",
+			       ev->flags & COWTRACE_EVF_UNSHARE ? " unshare" :
+								  "");
+	}
+	n += scnprintf(buf + n, size - n, "\n");
+	return n;
+}
+
+static ssize_t events_read(struct file *file, char __user *ubuf, size_t count,
+			   loff_t *ppos)
+{
+	struct events_reader *r = file->private_data;
+	struct cowtrace_event ev;
+	size_t done = 0, chunk;
+	int err;
+
+	while (done < count) {
+		if (r->off == r->len) {
+			/* block for the first line only */
+			if (!cowtrace_ring_pop(&ev, 1)) {
+				if (done)
+					break;
+				err = cowtrace_ring_wait(file->f_flags &
+							 O_NONBLOCK);
+				if (err)
+					return err;
+				if (!cowtrace_ring_pop(&ev, 1))
+					break; /* stopped and drained: EOF */
+			}
+			/* a fresh session restarts seq at 1 */
+			if (ev.seq <= r->last_seq)
+				r->last_seq = 0;
+			r->len = format_event(r->line, sizeof(r->line),
+					      ev.seq - r->last_seq - 1, &ev);
+			r->off = 0;
+			r->last_seq = ev.seq;
+		}
+		chunk = min(count - done, r->len - r->off);
+		if (copy_to_user(ubuf + done, r->line + r->off, chunk))
+			return done ? done : -EFAULT;
+		r->off += chunk;
+		done += chunk;
+	}
+	return done;
+}
+
+static __poll_t events_poll(struct file *file, poll_table *wait)
+{
+	return cowtrace_ring_poll(file, wait);
+}
+
+static int events_open(struct inode *inode, struct file *file)
+{
+	struct events_reader *r;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	file->private_data = r;
+	return nonseekable_open(inode, file);
+}
+
+static int events_release(struct inode *inode, struct file *file)
+{
+	kfree(file->private_data);
+	return 0;
+}
+
+static const struct file_operations events_fops = {
+	.owner = THIS_MODULE,
+	.open = events_open,
+	.read = events_read,
+	.poll = events_poll,
+	.release = events_release,
+};
+
+void cowtrace_events_init(struct dentry *dir)
+{
+	debugfs_create_file("trace", 0600, dir, NULL, &trace_fops);
+	debugfs_create_file("events", 0400, dir, NULL, &events_fops);
+}

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The event ring: where probe handlers leave events and readers take them.
+ *
+ * One ring serves the one trace session.  Producers run in kprobe handlers
+ * (task context, preemption disabled), consumers in read() and ioctl(); a
+ * spinlock taken with interrupts off serialises both, and every consumer
+ * copies out of a bounce buffer after dropping it.  A full ring drops the
+ * new event, never an old one, and counts it: seq numbers are given to lost
+ * events too, so a reader sees exactly where and how many went missing.
+ */
+#include <linux/log2.h>
+#include <linux/overflow.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/spinlock.h>
+#include <linux/vmalloc.h>
+#include <linux/wait.h>
+
+#include "cowtrace.h"
+
+static DEFINE_SPINLOCK(ring_lock);
+static DECLARE_WAIT_QUEUE_HEAD(ring_wait);
+
+/* Everything below is guarded by ring_lock. */
+static struct cowtrace_event *ring;
+static unsigned int ring_cap;		/* a power of two */
+static u64 ring_head, ring_tail;	/* producer / consumer positions */
+static u64 ring_seq;			/* last seq handed out */
+static u64 ring_lost;
+static u64 ring_kind_counts[COWTRACE_EV_NR_KINDS];
+static bool ring_active;
+
+int cowtrace_ring_reset(unsigned int cap)
+{
+	struct cowtrace_event *fresh = NULL, *old = NULL;
+	unsigned long flags;
+
+	cap = roundup_pow_of_two(cap);
+	if (cap != ring_cap) {
+		fresh = vmalloc(array_size(cap, sizeof(*fresh)));
+		if (!fresh)
+			return -ENOMEM;
+	}
+	spin_lock_irqsave(&ring_lock, flags);
+	if (fresh) {
+		old = ring;
+		ring = fresh;
+		ring_cap = cap;
+	}
+	ring_head = 0;
+	ring_tail = 0;
+	ring_seq = 0;
+	ring_lost = 0;
+	memset(ring_kind_counts, 0, sizeof(ring_kind_counts));
+	spin_unlock_irqrestore(&ring_lock, flags);
+	vfree(old);
+	return 0;
+}
+
+unsigned int cowtrace_ring_capacity(void)
+{
+	return ring_cap;
+}
+
+void cowtrace_ring_set_active(bool active)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&ring_lock, flags);
+	ring_active = active;
+	spin_unlock_irqrestore(&ring_lock, flags);
+	/* a stopped session ends every blocked read */
+	wake_up_interruptible_all(&ring_wait);
+}
+
+void cowtrace_ring_push(struct cowtrace_event *ev)
+{
+	unsigned long flags;
+	bool stored = false;
+
+	spin_lock_irqsave(&ring_lock, flags);
+	if (ring_active) {
+		ev->seq = ++ring_seq;
+		ring_kind_counts[ev->kind]++;
+		if (ring_head - ring_tail < ring_cap) {
+			ring[ring_head & (ring_cap - 1)] = *ev;
+			ring_head++;
+			stored = true;
+		} else {
+			ring_lost++;
+		}
+	}
+	spin_unlock_irqrestore(&ring_lock, flags);
+	if (stored && wq_has_sleeper(&ring_wait))
+		wake_up_interruptible(&ring_wait);
+}
+
+void cowtrace_ring_add_lost(u64 nr)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&ring_lock, flags);
+	ring_lost += nr;
+	spin_unlock_irqrestore(&ring_lock, flags);
+}
+
+unsigned int cowtrace_ring_pop(struct cowtrace_event *buf, unsigned int nr)
+{
+	unsigned long flags;
+	unsigned int i;
+
+	spin_lock_irqsave(&ring_lock, flags);
+	for (i = 0; i < nr && ring_tail != ring_head; i++, ring_tail++)
+		buf[i] = ring[ring_tail & (ring_cap - 1)];
+	spin_unlock_irqrestore(&ring_lock, flags);
+	return i;
+}
+
+static bool ring_readable(void)
+{
+	unsigned long flags;
+	bool readable;
+
+	spin_lock_irqsave(&ring_lock, flags);
+	readable = ring_head != ring_tail || !ring_active;
+	spin_unlock_irqrestore(&ring_lock, flags);
+	return readable;
+}
+
+int cowtrace_ring_wait(bool nonblock)
+{
+	if (ring_readable())
+		return 0;
+	if (nonblock)
+		return -EAGAIN;
+	return wait_event_interruptible(ring_wait, ring_readable());
+}
+
+__poll_t cowtrace_ring_poll(struct file *file, poll_table *wait)
+{
+	poll_wait(file, &ring_wait, wait);
+	return ring_readable() ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
+void cowtrace_ring_stats(struct cowtrace_ring_stats *st)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&ring_lock, flags);
+	st->lost = ring_lost;
+	st->produced = ring_seq;
+	st->queued = ring_head - ring_tail;
+	st->active = ring_active;
+	memcpy(st->kind_counts, ring_kind_counts, sizeof(st->kind_counts));
+	spin_unlock_irqrestore(&ring_lock, flags);
+}
+
+void cowtrace_ring_free(void)
+{
+	vfree(ring);
+	ring = NULL;
+	ring_cap = 0;
+}
