@@ -325,7 +325,7 @@ static long ioctl_trace_start(struct file *file, void __user *uarg)
 	return err;
 }
 
-/* Events per bounce-buffer round: 5 KiB of stack-free kmalloc. */
+/* Events per bounce-buffer round: 6 KiB of kmalloc. */
 #define READ_CHUNK_EVENTS 64
 
 static long ioctl_trace_read(struct file *file, void __user *uarg)

@@ -19,7 +19,7 @@ static_assert(sizeof(struct cowtrace_vma) == 64);
 static_assert(sizeof(struct cowtrace_version) == 32);
 static_assert(sizeof(struct cowtrace_mm_info) == 112);
 static_assert(sizeof(struct cowtrace_snapshot) == 96);
-static_assert(sizeof(struct cowtrace_event) == 80);
+static_assert(sizeof(struct cowtrace_event) == 96);
 static_assert(sizeof(struct cowtrace_trace_start) == 96);
 static_assert(sizeof(struct cowtrace_trace_read) == 128);
 static_assert(sizeof(struct cowtrace_trace_stop) == 16);

@@ -231,6 +231,7 @@ static void count_range(struct mm_struct *mm, unsigned long start,
 struct fault_data {
 	struct mm_struct *mm;
 	unsigned long address;
+	unsigned long vma_start, vma_end;
 	unsigned int fault_flags;
 	bool shared;		/* VM_SHARED mapping */
 	bool anon_vma;		/* anonymous VMA (no vm_ops) */
@@ -297,6 +298,8 @@ static int fault_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	d->mm = vma->vm_mm;
 	d->address = regs_get_kernel_argument(regs, 1) & PAGE_MASK;
 	d->fault_flags = regs_get_kernel_argument(regs, 2);
+	d->vma_start = vma->vm_start;
+	d->vma_end = vma->vm_end;
 	d->shared = vma->vm_flags & VM_SHARED;
 	d->anon_vma = vma_is_anonymous(vma);
 	d->file_private = vma->vm_file && !d->shared;
@@ -324,6 +327,8 @@ static int fault_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	ev.address = d->address;
 	ev.old_pfn = d->before.present ? d->before.pfn : 0;
 	ev.new_pfn = after.present ? after.pfn : 0;
+	ev.vma_start = d->vma_start;
+	ev.vma_end = d->vma_end;
 	cowtrace_ring_push(&ev);
 	return 0;
 }

@@ -69,5 +69,6 @@ int cmd_diff(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@ const struct cmd ct_commands[] = {
 	{ "diff", cmd_diff, "A B", "what happened to each page between two snapshots" },
 	{ "compare", cmd_compare, "PARENT CHILD", "what a parent and its child still share" },
 	{ "watch", cmd_watch, "PARENT CHILD", "compare, over time, until either exits" },
+	{ "trace", cmd_trace, "-p PID | -- CMD", "print COW events live, then who copied what" },
 	{ "run", cmd_run, "SCENARIO|--list", "play a COW scenario on real processes" },
 	{ NULL, NULL, NULL, NULL }
 };

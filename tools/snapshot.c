@@ -126,7 +126,7 @@ int ct_module_available(void)
 	return access(CT_CTL_PATH, F_OK) == 0;
 }
 
-static int open_ctl(struct ct_error *err)
+int ct_open_ctl(struct ct_error *err)
 {
 	int fd = open(CT_CTL_PATH, O_RDONLY | O_CLOEXEC);
 
@@ -184,7 +184,7 @@ int ct_snapshot_module(pid_t pid, uint64_t start, uint64_t end,
 	enum { VMA_BATCH = 1024, PAGE_BATCH = 65536, NAMES_BATCH = 256 * 1024 };
 
 	snapshot_init(s, pid, start, end, CT_SOURCE_MODULE);
-	fd = open_ctl(err);
+	fd = ct_open_ctl(err);
 	if (fd < 0)
 		return -1;
 	if (ioctl(fd, COWTRACE_IOC_VERSION, &ver)) {

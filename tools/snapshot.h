@@ -53,6 +53,8 @@ struct ct_error {
 #define CT_CTL_PATH "/sys/kernel/debug/cowtrace/ctl"
 
 int ct_module_available(void);
+/* The module's ioctl endpoint, or -1 with a message saying what to do. */
+int ct_open_ctl(struct ct_error *err);
 int ct_snapshot_module(pid_t pid, uint64_t start, uint64_t end,
 		       struct ct_snapshot *s, struct ct_error *err);
 int ct_snapshot_procfs(pid_t pid, uint64_t start, uint64_t end,

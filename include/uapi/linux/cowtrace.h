@@ -255,7 +255,7 @@ struct cowtrace_snapshot {
 #define COWTRACE_EVF_VFORK	(1U << 4)	/* FORK: CLONE_VM, no page tables copied */
 
 /*
- * One event, 80 bytes.  pid and tid are in the pid namespace of whoever
+ * One event, 96 bytes.  pid and tid are in the pid namespace of whoever
  * started the session.  seq counts every event the session produced, stored
  * or lost, from 1: a gap in seq is exactly the events lost in between.
  */
@@ -274,6 +274,8 @@ struct cowtrace_event {
 	__u32 fork_vmas;	/* FORK: VMAs whose page tables were copied */
 	__u64 fork_ptes;	/* FORK: present 4 KiB pages mapped in the child */
 	__u64 fork_wrprotected;	/* FORK: parent pages made read-only by the fork */
+	__u64 vma_start;	/* faults: the VMA faulted in, as it was then */
+	__u64 vma_end;
 };
 
 /* Trace the pid's thread group, and with this flag its later descendants. */

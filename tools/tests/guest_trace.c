@@ -1,0 +1,552 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The tracer on a real kernel, cross-checked three ways.  A puppet fills a
+ * region and forks; the child writes N shared pages, the parent then writes
+ * M pages, some the child has already copied and some still shared.  The
+ * kernel's rules predict every fault exactly, and the test states the
+ * numbers; the module's events, scripts/cow-faults.bt (bpftrace, other probe
+ * points, no module) and the snapshots' diff must each give those numbers,
+ * page by page.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../tracer.h"
+#include "guest_util.h"
+
+#define REGION_PAGES 64
+/* The child writes pages [0, CHILD_N): each a copy of a shared page. */
+#define CHILD_N 10
+/*
+ * The parent writes [PARENT_FIRST, PARENT_FIRST + PARENT_M): the first
+ * CHILD_N - PARENT_FIRST of them the child already copied, so the parent is
+ * their last user and reuses them; the rest are still shared, so it copies.
+ * These are pages written early in the fill: long on the LRU, so no per-CPU
+ * LRU batch holds a reference that would turn a reuse into a copy.
+ */
+#define PARENT_FIRST 5
+#define PARENT_M 10
+#define PARENT_REUSES (CHILD_N - PARENT_FIRST)
+#define PARENT_COPIES (PARENT_M - PARENT_REUSES)
+
+#define MAX_EVENTS 65536
+
+struct events {
+	struct cowtrace_event *ev;
+	size_t n;
+};
+
+/* Everything queued now; the session must have lost nothing. */
+static void drain(struct ct_tracer *t, struct events *e)
+{
+	struct ct_error err;
+	int n;
+
+	do {
+		n = ct_trace_read(t, e->ev + e->n, MAX_EVENTS - e->n, 1, &err);
+		if (n < 0)
+			FAIL("%s", err.msg);
+		e->n += n;
+	} while (n > 0 && e->n < MAX_EVENTS);
+	ASSERT_EQ(t->lost, 0);
+}
+
+static struct events *events_new(void)
+{
+	struct events *e = calloc(1, sizeof(*e));
+
+	ASSERT_TRUE(e);
+	e->ev = calloc(MAX_EVENTS, sizeof(*e->ev));
+	ASSERT_TRUE(e->ev);
+	return e;
+}
+
+/* --- bpftrace, as an independent witness ------------------------------- */
+
+struct witness {
+	pid_t pid;
+	char out[64];
+};
+
+static void bpftrace_start(struct witness *w, pid_t target)
+{
+	const char *top = getenv("COWTRACE_TOP");
+	char script[512], arg[16], line[256];
+	time_t deadline = time(NULL) + 90;
+	int fd, ready = 0;
+	FILE *f;
+
+	snprintf(script, sizeof(script), "%s/scripts/cow-faults.bt", top ? top : ".");
+	snprintf(arg, sizeof(arg), "%d", (int)target);
+	strcpy(w->out, "/tmp/cow-faults.XXXXXX");
+	fd = mkstemp(w->out);
+	ASSERT_GE(fd, 0);
+	if (access("/usr/bin/bpftrace", X_OK))
+		FAIL("/usr/bin/bpftrace is missing: scripts/provision installs it");
+	w->pid = fork();
+	ASSERT_GE(w->pid, 0);
+	if (w->pid == 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl("/usr/bin/bpftrace", "bpftrace", script, arg, (char *)NULL);
+		_exit(127);
+	}
+	close(fd);
+	/* attached once BEGIN has printed */
+	while (!ready && time(NULL) < deadline) {
+		f = fopen(w->out, "r");
+		while (f && fgets(line, sizeof(line), f))
+			ready |= !strncmp(line, "Tracing", 7);
+		if (f)
+			fclose(f);
+		if (waitpid(w->pid, NULL, WNOHANG) == w->pid)
+			FAIL("bpftrace exited before attaching: see %s", w->out);
+		if (!ready)
+			usleep(100 * 1000);
+	}
+	if (!ready)
+		FAIL("bpftrace did not attach within 90 s");
+}
+
+struct bt_fault {
+	pid_t pid;
+	char kind[8];
+	uint64_t addr;
+};
+
+/* Stop bpftrace and return its COW lines (kind: copy, reuse, other). */
+static size_t bpftrace_stop(struct witness *w, struct bt_fault *out, size_t cap)
+{
+	char line[256];
+	size_t n = 0;
+	FILE *f;
+
+	kill(w->pid, SIGINT);
+	waitpid(w->pid, NULL, 0);
+	f = fopen(w->out, "r");
+	ASSERT_TRUE(f);
+	while (fgets(line, sizeof(line), f) && n < cap) {
+		struct bt_fault b;
+
+		if (sscanf(line, "COW %d %7s %" SCNx64, &b.pid, b.kind, &b.addr) == 3)
+			out[n++] = b;
+	}
+	fclose(f);
+	unlink(w->out);
+	return n;
+}
+
+/* --- the workload ------------------------------------------------------ */
+
+static int in_region(uint64_t addr, uint64_t buf)
+{
+	return addr >= buf && addr < buf + REGION_PAGES * PAGE;
+}
+
+/* 4 KiB pages mapped writable (PMDs count 512), from a snapshot. */
+static uint64_t writable_pages(const struct ct_snapshot *s)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < s->nr_pages; i++)
+		n += PTE(&s->pages[i], PRESENT) && PTE(&s->pages[i], WRITE);
+	return n;
+}
+
+/* Did this event leave a writable entry behind? */
+static int makes_writable(const struct cowtrace_event *e)
+{
+	switch (e->kind) {
+	case COWTRACE_EV_WP_COPY:
+	case COWTRACE_EV_WP_REUSE:
+	case COWTRACE_EV_WP_SHARED:
+	case COWTRACE_EV_WP_ZERO:
+		return 1;
+	case COWTRACE_EV_ANON_NEW:
+		return !!(e->flags & COWTRACE_EVF_WRITE);
+	default:
+		return 0;
+	}
+}
+
+static uint64_t pages_of(const struct cowtrace_event *e)
+{
+	return e->flags & COWTRACE_EVF_PMD ? 512 : 1;
+}
+
+/* Writable pages pid's events added in events [from, to). */
+static uint64_t writable_gained(const struct events *e, size_t from, size_t to,
+				pid_t pid)
+{
+	uint64_t n = 0;
+
+	for (size_t i = from; i < to; i++)
+		if (e->ev[i].pid == (uint32_t)pid && makes_writable(&e->ev[i]))
+			n += pages_of(&e->ev[i]);
+	return n;
+}
+
+TEST_TIMEOUT(cow_events_agree_with_bpftrace_and_snapshots, 300)
+{
+	struct ct_snapshot p_before_fork, p_forked, c_forked, p_end, c_end;
+	struct bt_fault bt[4096];
+	struct events *e = events_new();
+	struct puppet p, c;
+	struct ct_tracer t;
+	struct ct_error err;
+	struct witness w;
+	size_t n_bt, at_fill, at_fork_snap, fork_idx = (size_t)-1;
+	uint64_t buf;
+	int child_copy = 0, parent_reuse = 0, parent_copy = 0, anon_new = 0;
+
+	must_spawn(&p);
+	buf = must_call(&p, PUP_MMAP, REGION_PAGES * PAGE, 0, PROT_READ | PROT_WRITE);
+	/* small pages only: bpftrace's probes do not see PMD-level faults */
+	ASSERT_EQ(must_call(&p, PUP_MADVISE, buf, REGION_PAGES * PAGE, MADV_NOHUGEPAGE), 0);
+
+	bpftrace_start(&w, p.pid);
+	if (ct_trace_start(&t, p.pid, 1, &err))
+		FAIL("%s", err.msg);
+
+	/* fill: every page a first-touch write fault */
+	must_call(&p, PUP_WRITE, buf, REGION_PAGES * PAGE, 0x11);
+	drain(&t, e);
+	at_fill = e->n;
+	snap_checked(p.pid, &p_before_fork);
+	must_fork(&p, &c);
+	snap_checked(p.pid, &p_forked);
+	snap_checked(c.pid, &c_forked);
+	drain(&t, e);
+	at_fork_snap = e->n;
+
+	must_call(&c, PUP_WRITE, buf, CHILD_N * PAGE, 0x22);
+	must_call(&p, PUP_WRITE, buf + PARENT_FIRST * PAGE, PARENT_M * PAGE, 0x33);
+	snap_checked(p.pid, &p_end);
+	snap_checked(c.pid, &c_end);
+	drain(&t, e);
+	if (ct_trace_stop(&t, &err))
+		FAIL("%s", err.msg);
+	drain(&t, e);
+	n_bt = bpftrace_stop(&w, bt, sizeof(bt) / sizeof(bt[0]));
+
+	/* 1. The module's events, against the kernel's rules. */
+	for (size_t i = 0; i < e->n; i++) {
+		const struct cowtrace_event *ev = &e->ev[i];
+		uint64_t pg = (ev->address - buf) / PAGE;
+
+		if (ev->kind == COWTRACE_EV_FORK && ev->pid == (uint32_t)p.pid) {
+			ASSERT_EQ(fork_idx, (size_t)-1);
+			fork_idx = i;
+			EXPECT_EQ(ev->child_pid, c.pid);
+			EXPECT_FALSE(ev->flags & COWTRACE_EVF_VFORK);
+		}
+		if (ev->kind == COWTRACE_EV_FORK || ev->kind == COWTRACE_EV_EXIT ||
+		    !in_region(ev->address, buf))
+			continue;
+		if (i < at_fill) {
+			/* the fill: first touches by the parent, nothing else */
+			EXPECT_EQ(ev->kind, COWTRACE_EV_ANON_NEW);
+			EXPECT_EQ(ev->pid, p.pid);
+			EXPECT_EQ(ev->old_pfn, 0);
+			EXPECT_EQ(ev->new_pfn, page_at(&p_before_fork, ev->address)->pfn);
+			anon_new++;
+			continue;
+		}
+		/* nothing in the region faults between the fill and the writes */
+		EXPECT_GE(i, at_fork_snap);
+		EXPECT_EQ(ev->vma_start, buf);
+		EXPECT_EQ(ev->vma_end, buf + REGION_PAGES * PAGE);
+		if (ev->pid == (uint32_t)c.pid) {
+			EXPECT_EQ(ev->kind, COWTRACE_EV_WP_COPY);
+			EXPECT_LE(pg, CHILD_N - 1);
+			EXPECT_EQ(ev->old_pfn, page_at(&c_forked, ev->address)->pfn);
+			EXPECT_EQ(ev->new_pfn, page_at(&c_end, ev->address)->pfn);
+			child_copy++;
+		} else if (pg < CHILD_N) {
+			EXPECT_EQ(ev->pid, p.pid);
+			EXPECT_EQ(ev->kind, COWTRACE_EV_WP_REUSE);
+			EXPECT_GE(pg, PARENT_FIRST);
+			EXPECT_EQ(ev->old_pfn, ev->new_pfn);
+			EXPECT_EQ(ev->new_pfn, page_at(&p_end, ev->address)->pfn);
+			parent_reuse++;
+		} else {
+			EXPECT_EQ(ev->pid, p.pid);
+			EXPECT_EQ(ev->kind, COWTRACE_EV_WP_COPY);
+			EXPECT_LE(pg, PARENT_FIRST + PARENT_M - 1);
+			EXPECT_EQ(ev->old_pfn, page_at(&p_forked, ev->address)->pfn);
+			EXPECT_EQ(ev->new_pfn, page_at(&p_end, ev->address)->pfn);
+			parent_copy++;
+		}
+	}
+	EXPECT_EQ(anon_new, REGION_PAGES);
+	EXPECT_EQ(child_copy, CHILD_N);
+	EXPECT_EQ(parent_reuse, PARENT_REUSES);
+	EXPECT_EQ(parent_copy, PARENT_COPIES);
+	ASSERT_NE(fork_idx, (size_t)-1);
+
+	/*
+	 * 2. The fork event, against the snapshots.  The parent's writable
+	 * pages before and after fork differ by what fork write-protected, less
+	 * what the parent's own faults made writable again in between.
+	 */
+	EXPECT_GE(fork_idx, at_fill);
+	EXPECT_EQ(writable_pages(&p_forked),
+		  writable_pages(&p_before_fork) +
+			  writable_gained(e, at_fill, at_fork_snap, p.pid) -
+			  e->ev[fork_idx].fork_wrprotected);
+	EXPECT_GE(e->ev[fork_idx].fork_wrprotected, REGION_PAGES);
+	EXPECT_GE(e->ev[fork_idx].fork_ptes, REGION_PAGES);
+
+	/* 3. The snapshots' diff, page by page, against the events. */
+	for (int i = 0; i < REGION_PAGES; i++) {
+		uint64_t a = buf + i * PAGE;
+		const struct cowtrace_page *pf = page_at(&p_forked, a), *cf = page_at(&c_forked, a);
+		const struct cowtrace_page *pe = page_at(&p_end, a), *ce = page_at(&c_end, a);
+		int child_wrote = i < CHILD_N;
+		int parent_wrote = i >= PARENT_FIRST && i < PARENT_FIRST + PARENT_M;
+
+		/* after fork: shared and read-only in both */
+		EXPECT_EQ(pf->pfn, cf->pfn);
+		EXPECT_FALSE(PTE(pf, WRITE) || PTE(cf, WRITE));
+		/* a copy is a new PFN, a reuse the same one made writable */
+		EXPECT_EQ(ce->pfn != cf->pfn, child_wrote);
+		EXPECT_EQ(PTE(ce, WRITE), child_wrote);
+		EXPECT_EQ(pe->pfn != pf->pfn, parent_wrote && !child_wrote);
+		EXPECT_EQ(PTE(pe, WRITE), parent_wrote);
+	}
+
+	/* 4. bpftrace, from its own probe points, saw the same faults. */
+	{
+		int bt_child_copy = 0, bt_parent_reuse = 0, bt_parent_copy = 0;
+
+		for (size_t i = 0; i < n_bt; i++) {
+			uint64_t pg = (bt[i].addr - buf) / PAGE;
+
+			if (!in_region(bt[i].addr, buf))
+				continue;
+			if (bt[i].pid == c.pid && !strcmp(bt[i].kind, "copy") && pg < CHILD_N)
+				bt_child_copy++;
+			else if (bt[i].pid == p.pid && !strcmp(bt[i].kind, "reuse") &&
+				 pg >= PARENT_FIRST && pg < CHILD_N)
+				bt_parent_reuse++;
+			else if (bt[i].pid == p.pid && !strcmp(bt[i].kind, "copy") &&
+				 pg >= CHILD_N && pg < PARENT_FIRST + PARENT_M)
+				bt_parent_copy++;
+			else
+				ct_fail(__FILE__, __LINE__, "bpftrace saw an unpredicted fault: pid %d %s page %" PRIu64,
+					bt[i].pid, bt[i].kind, pg);
+		}
+		EXPECT_EQ(bt_child_copy, CHILD_N);
+		EXPECT_EQ(bt_parent_reuse, PARENT_REUSES);
+		EXPECT_EQ(bt_parent_copy, PARENT_COPIES);
+	}
+
+	/* 5. The module's counters, against the events it handed out. */
+	{
+		uint64_t per_kind[COWTRACE_EV_NR_KINDS] = { 0 };
+
+		for (size_t i = 0; i < e->n; i++)
+			per_kind[e->ev[i].kind]++;
+		for (int k = 1; k < COWTRACE_EV_NR_KINDS; k++)
+			EXPECT_EQ(per_kind[k], t.kind_counts[k]);
+		for (size_t i = 1; i < e->n; i++)
+			EXPECT_EQ(e->ev[i].seq, e->ev[i - 1].seq + 1);
+	}
+
+	ct_trace_close(&t);
+	ct_snapshot_free(&p_before_fork);
+	ct_snapshot_free(&p_forked);
+	ct_snapshot_free(&c_forked);
+	ct_snapshot_free(&p_end);
+	ct_snapshot_free(&c_end);
+	puppet_kill(&c);
+	puppet_kill(&p);
+}
+
+/* --- the ABI's errors, and the session's life cycle --------------------- */
+
+static int start_raw(int fd, pid_t pid, uint64_t flags, uint32_t reserved)
+{
+	struct cowtrace_trace_start a = {
+		.size = sizeof(a), .flags = flags, .pid = pid, .reserved = reserved,
+	};
+
+	return ioctl(fd, COWTRACE_IOC_TRACE_START, &a) ? errno : 0;
+}
+
+static int read_raw(int fd, struct cowtrace_trace_read *a)
+{
+	return ioctl(fd, COWTRACE_IOC_TRACE_READ, a) ? errno : 0;
+}
+
+static int stop_raw(int fd, uint64_t flags)
+{
+	struct cowtrace_trace_stop a = { .size = sizeof(a), .flags = flags };
+
+	return ioctl(fd, COWTRACE_IOC_TRACE_STOP, &a) ? errno : 0;
+}
+
+TEST(trace_errors_and_lifecycle)
+{
+	int fd = open(CT_CTL_PATH, O_RDONLY), fd2 = open(CT_CTL_PATH, O_RDONLY);
+	struct cowtrace_event ev[4];
+	struct cowtrace_trace_read r = {
+		.size = sizeof(r), .events = (uintptr_t)ev, .cap = 4,
+	};
+	struct cowtrace_version v = { .size = sizeof(v) };
+
+	ASSERT_GE(fd, 0);
+	ASSERT_GE(fd2, 0);
+	ASSERT_EQ(ioctl(fd, COWTRACE_IOC_VERSION, &v), 0);
+	EXPECT_TRUE(v.features & COWTRACE_FEAT_TRACE);
+	/* bad input changes nothing */
+	EXPECT_EQ(start_raw(fd, getpid(), 1ull << 40, 0), EINVAL);
+	EXPECT_EQ(start_raw(fd, getpid(), 0, 1), EINVAL);
+	EXPECT_EQ(start_raw(fd, 0, 0, 0), ESRCH);
+	EXPECT_EQ(start_raw(fd, -5, 0, 0), ESRCH);
+	EXPECT_EQ(start_raw(fd, 4194304, 0, 0), ESRCH);
+	EXPECT_EQ(stop_raw(fd, 0), ENOENT);
+	/* one session at a time */
+	ASSERT_EQ(start_raw(fd, getpid(), 0, 0), 0);
+	EXPECT_EQ(start_raw(fd2, getpid(), 0, 0), EBUSY);
+	EXPECT_EQ(stop_raw(fd, 1), EINVAL);
+	r.cap = 0;
+	EXPECT_EQ(read_raw(fd, &r), EINVAL);
+	r.cap = 4;
+	r.flags = 1ull << 7;
+	EXPECT_EQ(read_raw(fd, &r), EINVAL);
+	r.flags = COWTRACE_READ_NONBLOCK;
+	r.events = 0;
+	EXPECT_EQ(read_raw(fd, &r), EFAULT);
+	r.events = (uintptr_t)ev;
+	/* drain what this process did, then: nothing waiting */
+	while (read_raw(fd, &r) == 0 && r.count)
+		;
+	EXPECT_EQ(read_raw(fd, &r), EAGAIN);
+	/* closing the file that started it ends the session */
+	close(fd);
+	ASSERT_EQ(start_raw(fd2, getpid(), 0, 0), 0);
+	EXPECT_EQ(stop_raw(fd2, 0), 0);
+	/* stopped and drained: reads return nothing, without blocking */
+	r.flags = 0;
+	while (read_raw(fd2, &r) == 0 && r.count)
+		;
+	EXPECT_EQ(read_raw(fd2, &r), 0);
+	EXPECT_EQ(r.count, 0);
+	EXPECT_EQ(r.active, 0);
+	close(fd2);
+}
+
+/* A full ring drops new events and counts every one of them. */
+TEST(lost_events_are_counted)
+{
+	const char *param = "/sys/module/cowtrace/parameters/ring_events";
+	struct events *e = events_new();
+	long old = read_long(param);
+	struct ct_tracer t;
+	struct ct_error err;
+	struct puppet p;
+	uint64_t buf, produced = 0;
+	char oldval[32];
+	int n;
+
+	ASSERT_GT(old, 0);
+	must_spawn(&p);
+	buf = must_call(&p, PUP_MMAP, REGION_PAGES * PAGE, 0, PROT_READ | PROT_WRITE);
+	ASSERT_EQ(write_file(param, "16"), 0);
+	if (ct_trace_start(&t, p.pid, 0, &err))
+		FAIL("%s", err.msg);
+	snprintf(oldval, sizeof(oldval), "%ld", old);
+	write_file(param, oldval);
+	EXPECT_EQ(t.ring_events, 16);
+	must_call(&p, PUP_MADVISE, buf, REGION_PAGES * PAGE, MADV_NOHUGEPAGE);
+	must_call(&p, PUP_WRITE, buf, REGION_PAGES * PAGE, 0x11);
+	n = ct_trace_read(&t, e->ev, MAX_EVENTS, 1, &err);
+	ASSERT_EQ(n, 16);
+	for (int k = 1; k < COWTRACE_EV_NR_KINDS; k++)
+		produced += t.kind_counts[k];
+	EXPECT_GE(produced, REGION_PAGES);
+	EXPECT_EQ(t.lost, produced - 16);
+	/* the first 16 are kept, numbered 1..16: the gap starts after them */
+	for (int i = 0; i < n; i++)
+		EXPECT_EQ(e->ev[i].seq, i + 1);
+	ct_trace_close(&t);
+	puppet_kill(&p);
+}
+
+/* The text interface: 'trace' starts and stops, 'events' streams lines. */
+TEST(events_file_streams_and_ends_on_stop)
+{
+	const char *dir = "/sys/kernel/debug/cowtrace/";
+	char path[128], cmd[64], line[512];
+	int copies = 0, forks = 0, status;
+	struct puppet p, c;
+	pid_t reader;
+	uint64_t buf;
+	FILE *f;
+	int pfd[2];
+
+	must_spawn(&p);
+	buf = must_call(&p, PUP_MMAP, 8 * PAGE, 0, PROT_READ | PROT_WRITE);
+	must_call(&p, PUP_WRITE, buf, 8 * PAGE, 0x11);
+	snprintf(path, sizeof(path), "%strace", dir);
+	snprintf(cmd, sizeof(cmd), "%d children", p.pid);
+	ASSERT_EQ(write_file(path, cmd), 0);
+	EXPECT_NE(write_file(path, "12 grandchildren"), 0);	/* EINVAL */
+	ASSERT_EQ(pipe(pfd), 0);
+	/* a reader blocked in read() before anything happens */
+	reader = fork();
+	ASSERT_GE(reader, 0);
+	if (reader == 0) {
+		char rb[4096];
+		ssize_t n;
+		int efd;
+
+		snprintf(path, sizeof(path), "%sevents", dir);
+		efd = open(path, O_RDONLY);
+		if (efd < 0)
+			_exit(2);
+		while ((n = read(efd, rb, sizeof(rb))) > 0)
+			if (write(pfd[1], rb, n) != n)
+				_exit(3);
+		_exit(n == 0 ? 0 : 4);
+	}
+	close(pfd[1]);
+	must_fork(&p, &c);
+	must_call(&c, PUP_WRITE, buf, 3 * PAGE, 0x22);
+	snprintf(path, sizeof(path), "%strace", dir);
+	ASSERT_EQ(write_file(path, "stop"), 0);
+	/* the stop ends the blocked read with EOF once drained */
+	f = fdopen(pfd[0], "r");
+	ASSERT_TRUE(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long addr;
+		unsigned int pid;
+
+		if (strstr(line, " fork child=")) {
+			forks++;
+			EXPECT_TRUE(strstr(line, " ptes=") && strstr(line, " wrprotected="));
+		}
+		if (sscanf(line, "%*u %*u.%*u %u/%*u cpu%*u wp-copy addr=0x%llx", &pid, &addr) == 2 &&
+		    pid == (unsigned int)c.pid && addr >= buf && addr < buf + 3 * PAGE)
+			copies++;
+		EXPECT_FALSE(!strncmp(line, "lost", 4));
+	}
+	fclose(f);
+	ASSERT_EQ(waitpid(reader, &status, 0), reader);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	EXPECT_EQ(forks, 1);
+	EXPECT_EQ(copies, 3);
+	puppet_kill(&c);
+	puppet_kill(&p);
+}
