@@ -70,10 +70,10 @@ void cowtrace_text_exit(void);
 
 /* The event ring (ring.c): probe handlers push, readers pop. */
 struct cowtrace_ring_stats {
-	u64 lost;		/* dropped because the ring was full */
-	u64 produced;		/* the last seq handed out */
-	u64 queued;		/* waiting to be read */
-	bool active;		/* a session is producing */
+	u64 lost; /* dropped because the ring was full */
+	u64 produced; /* the last seq handed out */
+	u64 queued; /* waiting to be read */
+	bool active; /* a session is producing */
 	u64 kind_counts[COWTRACE_EV_NR_KINDS];
 };
 
@@ -92,12 +92,12 @@ void cowtrace_ring_free(void);
 struct cowtrace_trace_status {
 	bool tracing;
 	bool children;
-	pid_t pid;		/* the traced process, in the session's namespace */
-	u64 missed;		/* probe hits the kretprobes could not take */
+	pid_t pid; /* the traced process, in the session's namespace */
+	u64 missed; /* probe hits the kretprobes could not take */
 };
 
-int cowtrace_trace_start(pid_t nr, u64 flags, const void *owner,
-			 char *missing, size_t missing_len);
+int cowtrace_trace_start(pid_t nr, u64 flags, const void *owner, char *missing,
+			 size_t missing_len);
 /* Stop the session if @owner started it, or whoever did if @any. */
 int cowtrace_trace_stop(const void *owner, bool any);
 void cowtrace_trace_status(struct cowtrace_trace_status *st);

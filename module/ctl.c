@@ -91,7 +91,7 @@ static int write_args(void __user *uarg, const void *karg, size_t ksize,
 	return copy_to_user(uarg, karg, min_t(u64, ksize, usize)) ? -EFAULT : 0;
 }
 
-static long ioctl_version(void __user *uarg)
+static long ioctl_version(struct file *file, void __user *uarg)
 {
 	struct cowtrace_version v;
 	u64 usize;
@@ -123,7 +123,7 @@ static long ioctl_version(void __user *uarg)
 	return write_args(uarg, &v, sizeof(v), usize);
 }
 
-static long ioctl_mm_info(void __user *uarg)
+static long ioctl_mm_info(struct file *file, void __user *uarg)
 {
 	struct cowtrace_mm_info info;
 	struct task_struct *task;
@@ -233,7 +233,7 @@ static int copy_chunk(struct cowtrace_snapshot *a, struct cowtrace_walk *w)
 	return 0;
 }
 
-static long ioctl_snapshot(void __user *uarg)
+static long ioctl_snapshot(struct file *file, void __user *uarg)
 {
 	struct cowtrace_snapshot a;
 	struct snapshot_bufs b;
@@ -340,8 +340,8 @@ static long ioctl_trace_read(struct file *file, void __user *uarg)
 	int err;
 
 	err = read_args(&a, sizeof(a),
-			offsetofend(struct cowtrace_trace_read, reserved),
-			uarg, &usize);
+			offsetofend(struct cowtrace_trace_read, reserved), uarg,
+			&usize);
 	if (err)
 		return err;
 	if (a.flags & ~COWTRACE_READ_ALL_FLAGS || a.reserved || !a.cap)
@@ -396,11 +396,12 @@ static long ioctl_trace_stop(struct file *file, void __user *uarg)
 	return cowtrace_trace_stop(file, true);
 }
 
+typedef long (*ctl_handler_t)(struct file *file, void __user *uarg);
+
 static long cowtrace_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
-	long (*handler)(void __user *uarg) = NULL;
-	long (*file_handler)(struct file *file, void __user *uarg) = NULL;
+	ctl_handler_t handler;
 
 	if (_IOC_TYPE(cmd) != COWTRACE_IOC_MAGIC ||
 	    _IOC_DIR(cmd) != (_IOC_READ | _IOC_WRITE))
@@ -416,13 +417,13 @@ static long cowtrace_ioctl(struct file *file, unsigned int cmd,
 		handler = ioctl_snapshot;
 		break;
 	case _IOC_NR(COWTRACE_IOC_TRACE_START):
-		file_handler = ioctl_trace_start;
+		handler = ioctl_trace_start;
 		break;
 	case _IOC_NR(COWTRACE_IOC_TRACE_READ):
-		file_handler = ioctl_trace_read;
+		handler = ioctl_trace_read;
 		break;
 	case _IOC_NR(COWTRACE_IOC_TRACE_STOP):
-		file_handler = ioctl_trace_stop;
+		handler = ioctl_trace_stop;
 		break;
 	default:
 		return -ENOTTY;
@@ -430,9 +431,7 @@ static long cowtrace_ioctl(struct file *file, unsigned int cmd,
 	/* debugfs is root-only, but a root that dropped capabilities is not */
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	if (file_handler)
-		return file_handler(file, (void __user *)arg);
-	return handler((void __user *)arg);
+	return handler(file, (void __user *)arg);
 }
 
 /* A session started through this file ends when the file does. */

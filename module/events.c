@@ -72,8 +72,10 @@ static int trace_show(struct seq_file *m, void *v)
 
 	cowtrace_trace_status(&st);
 	cowtrace_ring_stats(&rs);
-	seq_printf(m, "state %s\n", st.tracing ? "tracing" :
-				      st.pid ? "stopped" : "idle");
+	seq_printf(m, "state %s\n",
+		   st.tracing ? "tracing" :
+		   st.pid     ? "stopped" :
+				"idle");
 	seq_printf(m, "pid %d\n", st.pid);
 	seq_printf(m, "children %d\n", st.children);
 	seq_printf(m, "ring %u\n", cowtrace_ring_capacity());
@@ -102,8 +104,8 @@ static const struct file_operations trace_fops = {
 
 /* One reader of 'events': the line being handed out, and where it is. */
 struct events_reader {
-	u64 last_seq;		/* seq of the last event formatted */
-	size_t len, off;	/* line[off..len) is still to be read */
+	u64 last_seq; /* seq of the last event formatted */
+	size_t len, off; /* line[off..len) is still to be read */
 	char line[256];
 };
 

@@ -24,9 +24,9 @@ static DECLARE_WAIT_QUEUE_HEAD(ring_wait);
 
 /* Everything below is guarded by ring_lock. */
 static struct cowtrace_event *ring;
-static unsigned int ring_cap;		/* a power of two */
-static u64 ring_head, ring_tail;	/* producer / consumer positions */
-static u64 ring_seq;			/* last seq handed out */
+static unsigned int ring_cap; /* a power of two */
+static u64 ring_head, ring_tail; /* producer / consumer positions */
+static u64 ring_seq; /* last seq handed out */
 static u64 ring_lost;
 static u64 ring_kind_counts[COWTRACE_EV_NR_KINDS];
 static bool ring_active;

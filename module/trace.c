@@ -49,11 +49,11 @@ MODULE_PARM_DESC(ring_events, "event ring capacity of a trace session");
 static DEFINE_MUTEX(session_lock);
 /* Written only with the probes unregistered, so handlers see them stable. */
 static struct {
-	struct pid *root;		/* the traced thread group */
-	struct pid_namespace *ns;	/* pids in events are in this one */
+	struct pid *root; /* the traced thread group */
+	struct pid_namespace *ns; /* pids in events are in this one */
 	bool children;
 	bool tracing;
-	const void *owner;		/* what started it: a file, or NULL */
+	const void *owner; /* what started it: a file, or NULL */
 } session;
 
 /* ---------------------------------------------------------------------- */
@@ -96,11 +96,11 @@ static void event_init(struct cowtrace_event *ev, u16 kind)
 struct leaf {
 	bool present;
 	bool write;
-	bool zero;		/* the shared zero page, or the huge zero page */
-	bool anon;		/* an anonymous page */
-	bool pmd;		/* mapped by a PMD */
-	bool ignore;		/* NUMA hint or other entry we do not judge */
-	unsigned long pfn;	/* of the 4 KiB page at the address */
+	bool zero; /* the shared zero page, or the huge zero page */
+	bool anon; /* an anonymous page */
+	bool pmd; /* mapped by a PMD */
+	bool ignore; /* NUMA hint or other entry we do not judge */
+	unsigned long pfn; /* of the 4 KiB page at the address */
 };
 
 /* The PMD entry for @addr, or NULL; interrupts are off. */
@@ -130,8 +130,8 @@ static bool pfn_is_anon(unsigned long pfn)
 	return pfn_valid(pfn) && PageAnon(pfn_to_page(pfn));
 }
 
-static void read_leaf(struct mm_struct *mm, unsigned long addr,
-		      bool anon_vma, struct leaf *l)
+static void read_leaf(struct mm_struct *mm, unsigned long addr, bool anon_vma,
+		      struct leaf *l)
 {
 	unsigned long irqflags;
 	pmd_t *pmdp, pmdval;
@@ -178,8 +178,8 @@ out:
 }
 
 struct range_count {
-	u64 present;		/* 4 KiB pages mapped */
-	u64 writable;		/* of those, mapped writable */
+	u64 present; /* 4 KiB pages mapped */
+	u64 writable; /* of those, mapped writable */
 };
 
 /* Count [start, end) of @mm; both mms are write-locked by fork. */
@@ -233,9 +233,9 @@ struct fault_data {
 	unsigned long address;
 	unsigned long vma_start, vma_end;
 	unsigned int fault_flags;
-	bool shared;		/* VM_SHARED mapping */
-	bool anon_vma;		/* anonymous VMA (no vm_ops) */
-	bool file_private;	/* private file mapping: write faults copy */
+	bool shared; /* VM_SHARED mapping */
+	bool anon_vma; /* anonymous VMA (no vm_ops) */
+	bool file_private; /* private file mapping: write faults copy */
 	struct leaf before;
 };
 
@@ -280,7 +280,7 @@ static u16 classify_fault(const struct fault_data *d, const struct leaf *a,
 		return d->shared ? COWTRACE_EV_WP_SHARED : COWTRACE_EV_WP_REUSE;
 	if (b->zero)
 		return COWTRACE_EV_WP_ZERO;
-	if (!d->anon_vma && !pfn_is_anon(b->pfn))
+	if (!d->anon_vma && !b->anon)
 		*evflags |= COWTRACE_EVF_FILE;
 	return COWTRACE_EV_WP_COPY;
 }
@@ -288,8 +288,7 @@ static u16 classify_fault(const struct fault_data *d, const struct leaf *a,
 /* handle_mm_fault(vma, address, flags, regs) */
 static int fault_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	struct vm_area_struct *vma =
-		(void *)regs_get_kernel_argument(regs, 0);
+	struct vm_area_struct *vma = (void *)regs_get_kernel_argument(regs, 0);
 	struct fault_data *d = (void *)ri->data;
 
 	/* remote faults (GUP from another process) are not the target's own */
@@ -310,7 +309,7 @@ static int fault_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 static int fault_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct fault_data *d = (void *)ri->data;
-	vm_fault_t ret = regs_return_value(regs);
+	vm_fault_t ret = (__force vm_fault_t)regs_return_value(regs);
 	struct cowtrace_event ev;
 	u16 kind, evflags = 0;
 	struct leaf after;
@@ -346,7 +345,7 @@ static struct kretprobe fault_probe = {
 
 /* What one traced fork() has done so far, between kernel_clone's probes. */
 struct fork_slot {
-	struct task_struct *task;	/* the parent; NULL: free */
+	struct task_struct *task; /* the parent; NULL: free */
 	u32 vmas;
 	u64 ptes;
 	u64 wrprotected;
@@ -511,9 +510,8 @@ static struct kprobe exit_probe = {
 	.pre_handler = exit_pre,
 };
 
-static struct kretprobe *const kretprobes[] = {
-	&fault_probe, &clone_probe, &copy_probe
-};
+static struct kretprobe *const kretprobes[] = { &fault_probe, &clone_probe,
+						&copy_probe };
 
 /* ---------------------------------------------------------------------- */
 /* Session                                                                 */
@@ -572,16 +570,16 @@ fail:
 	while (--i >= 0)
 		unregister_kretprobe(kretprobes[i]);
 	/* a register call that failed left nothing registered */
-	pr_err("cowtrace: cannot trace: probe on %s failed (%d)%s\n", name,
-	       err, err == -ENOENT ? ": no such function in this kernel" : "");
+	pr_err("cowtrace: cannot trace: probe on %s failed (%d)%s\n", name, err,
+	       err == -ENOENT ? ": no such function in this kernel" : "");
 	strscpy(missing, name, missing_len);
 	if (err == -ENOENT || err == -EINVAL)
 		return -ENOENT;
 	return err;
 }
 
-int cowtrace_trace_start(pid_t nr, u64 flags, const void *owner,
-			 char *missing, size_t missing_len)
+int cowtrace_trace_start(pid_t nr, u64 flags, const void *owner, char *missing,
+			 size_t missing_len)
 {
 	struct pid *root;
 	int err;
@@ -665,3 +663,7 @@ void cowtrace_trace_exit(void)
 		put_pid_ns(session.ns);
 	cowtrace_ring_free();
 }
+
+#ifdef COWTRACE_KUNIT
+#include "../kunit/trace-kunit.h"
+#endif

@@ -110,10 +110,10 @@ papt_download() {
 # papt_depends SUITE PKG PATTERN: the first dependency of PKG matching PATTERN.
 papt_depends() {
 	papt_cache "$1" depends "$2" 2>/dev/null |
-		awk -v re="$3" '$1 == "Depends:" && $2 ~ re {print $2; exit}'
+		awk -v re="$3" '$1 == "Depends:" && $2 ~ re && !d {d = $2} END {print d}'
 }
 papt_version() {
-	papt_cache "$1" show "$2" 2>/dev/null | awk '/^Version:/ {print $2; exit}'
+	papt_cache "$1" show "$2" 2>/dev/null | awk '/^Version:/ && !v {v = $2} END {print v}'
 }
 
 # Install Debian packages that are missing; apt-get update only if needed.

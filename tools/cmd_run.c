@@ -19,6 +19,7 @@
 #include "classify.h"
 #include "cli.h"
 #include "puppet.h"
+#include "tracer.h"
 
 #define MAX_REGIONS 4
 
@@ -39,7 +40,13 @@ struct scen {
 	int step;
 	struct json *j;
 	int failed;
+	struct ct_tracer tracer;	/* fd < 0: no module, no events */
+	struct cowtrace_event *events;	/* scratch for one step's events */
 };
+
+/* Events shown per step in text; the JSON and the counts have them all. */
+#define STEP_EVENT_LINES 8
+#define STEP_EVENTS_MAX 4096
 
 static int in_regions(const struct scen *sc, uint64_t addr)
 {
@@ -212,6 +219,65 @@ static void explain_page(char *buf, size_t len, const char *actor, const char *v
 	}
 }
 
+static const char *who(const struct scen *sc, uint32_t pid)
+{
+	if (pid == (uint32_t)sc->parent.pid)
+		return "parent";
+	if (sc->have_child && pid == (uint32_t)sc->child_pid)
+		return "child";
+	return "other";
+}
+
+/*
+ * The step's events in the scenario's regions (and its forks and exits):
+ * what the kernel did, fault by fault, beside what the snapshots show.
+ */
+static void report_events(struct scen *sc)
+{
+	uint64_t kinds[COWTRACE_EV_NR_KINDS] = { 0 };
+	size_t shown = 0, total = 0;
+	struct ct_error err;
+	char line[256];
+	int n;
+
+	if (sc->tracer.fd < 0)
+		return;
+	if (sc->j) {
+		json_key(sc->j, "events");
+		json_array(sc->j);
+	}
+	while ((n = ct_trace_read(&sc->tracer, sc->events, STEP_EVENTS_MAX, 1, &err)) > 0) {
+		for (int i = 0; i < n; i++) {
+			const struct cowtrace_event *e = &sc->events[i];
+
+			if (e->kind != COWTRACE_EV_FORK && e->kind != COWTRACE_EV_EXIT &&
+			    !in_regions(sc, e->address))
+				continue;
+			total++;
+			kinds[e->kind]++;
+			if (sc->j) {
+				ct_json_event(sc->j, e);
+			} else if (shown++ < STEP_EVENT_LINES) {
+				ct_event_format(e, line, sizeof(line));
+				printf("    event: %-6s %s\n", who(sc, e->pid), line);
+			}
+		}
+	}
+	if (sc->j) {
+		json_end_array(sc->j);
+		return;
+	}
+	if (shown > STEP_EVENT_LINES)
+		printf("    event: ... %zu more\n", shown - STEP_EVENT_LINES);
+	if (total) {
+		printf("    events:");
+		for (int k = 1; k < COWTRACE_EV_NR_KINDS; k++)
+			if (kinds[k])
+				printf(" %s %" PRIu64, ct_event_kind_name(k), kinds[k]);
+		printf("\n");
+	}
+}
+
 /*
  * Snapshot everyone, print the step.  focus/actor name the page the step was
  * about (0 for none); text, if given, replaces the page sentence.
@@ -281,12 +347,15 @@ static void observe(struct scen *sc, const char *action, int actor, uint64_t foc
 			json_kuint(sc->j, "writable_shared_pages", rt.writable_shared);
 			json_end_object(sc->j);
 		}
+		report_events(sc);
 		json_end_object(sc->j);
-	} else if (n == 2) {
-		printf("    compare: %" PRIu64 " shared (%" PRIu64 " of them writable), %" PRIu64
-		       " diverged, %" PRIu64 " parent-only, %" PRIu64 " child-only\n",
-		       rt.counts[CT_SHARED], rt.writable_shared, rt.counts[CT_DIVERGED],
-		       rt.counts[CT_PARENT_ONLY], rt.counts[CT_CHILD_ONLY]);
+	} else {
+		if (n == 2)
+			printf("    compare: %" PRIu64 " shared (%" PRIu64 " of them writable), %" PRIu64
+			       " diverged, %" PRIu64 " parent-only, %" PRIu64 " child-only\n",
+			       rt.counts[CT_SHARED], rt.writable_shared, rt.counts[CT_DIVERGED],
+			       rt.counts[CT_PARENT_ONLY], rt.counts[CT_CHILD_ONLY]);
+		report_events(sc);
 	}
 	for (int i = 0; i < 2; i++) {
 		if (sc->have_prev[i])
@@ -548,10 +617,20 @@ static const char run_help[] =
 
 static int run_one(const struct scenario *s, struct json *j)
 {
-	struct scen sc = { .name = s->name, .j = j };
+	struct scen sc = { .name = s->name, .j = j, .tracer.fd = -1 };
+	struct ct_error err;
 
 	if (puppet_spawn(&sc.parent))
 		return ct_err(EXIT_RUNTIME, "cannot start a process: %s", strerror(errno));
+	/* events beside the snapshots, where the module can trace */
+	if (ct_module_available()) {
+		sc.events = calloc(STEP_EVENTS_MAX, sizeof(*sc.events));
+		if (!sc.events || ct_trace_start(&sc.tracer, sc.parent.pid, 1, &err)) {
+			if (sc.events)
+				fprintf(stderr, "cowtrace: no events in this run: %s\n", err.msg);
+			sc.tracer.fd = -1;
+		}
+	}
 	if (j) {
 		json_object(j);
 		json_kuint(j, "cowtrace", 1);
@@ -586,6 +665,8 @@ static int run_one(const struct scenario *s, struct json *j)
 	if (sc.child_is_puppet)
 		puppet_kill(&sc.child);
 	puppet_kill(&sc.parent);
+	ct_trace_close(&sc.tracer);
+	free(sc.events);
 	return sc.failed ? EXIT_RUNTIME : EXIT_OK;
 }
 

@@ -136,33 +136,6 @@ static struct vma_sum *find_vma(struct proc_sum *p, const struct cowtrace_event 
 	return v;
 }
 
-static void json_event(struct json *j, const struct cowtrace_event *e)
-{
-	json_object(j);
-	json_kuint(j, "seq", e->seq);
-	json_kuint(j, "time_ns", e->time_ns);
-	json_kuint(j, "pid", e->pid);
-	json_kuint(j, "tid", e->tid);
-	json_kuint(j, "cpu", e->cpu);
-	json_kstr(j, "kind", ct_event_kind_name(e->kind));
-	if (e->kind == COWTRACE_EV_FORK) {
-		json_kuint(j, "child", e->child_pid);
-		json_kbool(j, "vfork", !!(e->flags & COWTRACE_EVF_VFORK));
-		json_kuint(j, "vmas", e->fork_vmas);
-		json_kuint(j, "ptes", e->fork_ptes);
-		json_kuint(j, "wrprotected", e->fork_wrprotected);
-	} else if (e->kind != COWTRACE_EV_EXIT) {
-		json_kuint(j, "addr", e->address);
-		json_kuint(j, "old_pfn", e->old_pfn);
-		json_kuint(j, "new_pfn", e->new_pfn);
-		json_kbool(j, "write", !!(e->flags & COWTRACE_EVF_WRITE));
-		json_kbool(j, "pmd", !!(e->flags & COWTRACE_EVF_PMD));
-		json_kbool(j, "file", !!(e->flags & COWTRACE_EVF_FILE));
-		json_kbool(j, "unshare", !!(e->flags & COWTRACE_EVF_UNSHARE));
-	}
-	json_end_object(j);
-}
-
 static void take_event(struct trace_run *r, const struct cowtrace_event *e)
 {
 	struct proc_sum *p = find_proc(r, e->pid);
@@ -184,7 +157,7 @@ static void take_event(struct trace_run *r, const struct cowtrace_event *e)
 		return;
 	r->shown++;
 	if (r->j) {
-		json_event(r->j, e);
+		ct_json_event(r->j, e);
 		return;
 	}
 	ct_event_format(e, line, sizeof(line));

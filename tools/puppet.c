@@ -272,10 +272,35 @@ static void puppet_main(int sock)
 
 #define PUPPET_ARG "--cowtrace-puppet"
 
+/*
+ * Every puppet runs on the same CPU, the first it may use.  A page written a
+ * moment ago may still sit in that CPU's LRU batch, which holds a reference;
+ * do_wp_page() drains only the local CPU's batch before judging whether the
+ * last sharer may reuse a page, so on another CPU the extra reference turns
+ * the reuse into a copy.  One CPU keeps the kernel's textbook answer exact.
+ */
+static void pin_to_one_cpu(void)
+{
+	cpu_set_t allowed, one;
+
+	if (sched_getaffinity(0, sizeof(allowed), &allowed))
+		return;
+	CPU_ZERO(&one);
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (CPU_ISSET(cpu, &allowed)) {
+			CPU_SET(cpu, &one);
+			sched_setaffinity(0, sizeof(one), &one);
+			return;
+		}
+	}
+}
+
 void puppet_maybe_run(int argc, char **argv)
 {
-	if (argc == 3 && !strcmp(argv[1], PUPPET_ARG))
+	if (argc == 3 && !strcmp(argv[1], PUPPET_ARG)) {
+		pin_to_one_cpu();
 		puppet_main(atoi(argv[2]));
+	}
 }
 
 /*

@@ -4,7 +4,8 @@
  * operation at a time, and blocks in between.  Scenarios and tests drive
  * puppets to a state, snapshot them while they are blocked (so nothing
  * moves), and drive them on.  A puppet's FORK makes a second puppet whose
- * memory is the fork()ed copy: the subject of every COW question.
+ * memory is the fork()ed copy: the subject of every COW question.  All
+ * puppets run on one CPU (puppet.c says why).
  */
 #ifndef COWTRACE_PUPPET_H
 #define COWTRACE_PUPPET_H

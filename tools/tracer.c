@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "output.h"
 #include "tracer.h"
 
 static const char *const kind_names[COWTRACE_EV_NR_KINDS] = {
@@ -138,4 +139,31 @@ void ct_trace_close(struct ct_tracer *t)
 	if (t->fd >= 0)
 		close(t->fd);
 	t->fd = -1;
+}
+
+void ct_json_event(struct json *j, const struct cowtrace_event *e)
+{
+	json_object(j);
+	json_kuint(j, "seq", e->seq);
+	json_kuint(j, "time_ns", e->time_ns);
+	json_kuint(j, "pid", e->pid);
+	json_kuint(j, "tid", e->tid);
+	json_kuint(j, "cpu", e->cpu);
+	json_kstr(j, "kind", ct_event_kind_name(e->kind));
+	if (e->kind == COWTRACE_EV_FORK) {
+		json_kuint(j, "child", e->child_pid);
+		json_kbool(j, "vfork", !!(e->flags & COWTRACE_EVF_VFORK));
+		json_kuint(j, "vmas", e->fork_vmas);
+		json_kuint(j, "ptes", e->fork_ptes);
+		json_kuint(j, "wrprotected", e->fork_wrprotected);
+	} else if (e->kind != COWTRACE_EV_EXIT) {
+		json_kuint(j, "addr", e->address);
+		json_kuint(j, "old_pfn", e->old_pfn);
+		json_kuint(j, "new_pfn", e->new_pfn);
+		json_kbool(j, "write", !!(e->flags & COWTRACE_EVF_WRITE));
+		json_kbool(j, "pmd", !!(e->flags & COWTRACE_EVF_PMD));
+		json_kbool(j, "file", !!(e->flags & COWTRACE_EVF_FILE));
+		json_kbool(j, "unshare", !!(e->flags & COWTRACE_EVF_UNSHARE));
+	}
+	json_end_object(j);
 }

@@ -41,4 +41,8 @@ uint64_t ct_event_bytes_copied(const struct cowtrace_event *e);
 /* One line, as the module's 'events' file prints it (without seq/time). */
 void ct_event_format(const struct cowtrace_event *e, char *buf, size_t len);
 
+struct json;
+/* One event as a JSON object, per docs/json.md. */
+void ct_json_event(struct json *j, const struct cowtrace_event *e);
+
 #endif

@@ -10,6 +10,7 @@ import ctypes
 import json
 import mmap
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -279,6 +280,112 @@ def procfs_fallback_marks_unavailable():
         expect(all(mp[p["addr"]]["pfn"] == p["pfn"] for p in pages), "the two sources agree on PFNs")
     finally:
         f.close()
+
+
+@test
+def scenario_steps_carry_their_events():
+    d, s = steps("shared_variable")
+    child = d["child"]
+    forks = [e for e in s[1]["events"] if e["kind"] == "fork"]
+    expect(len(forks) == 1 and forks[0]["child"] == child, f"one fork event: {s[1]['events']}")
+    copies = [e for e in s[2]["events"] if e["kind"] == "wp-copy"]
+    expect(len(copies) == 1 and copies[0]["pid"] == child and copies[0]["old_pfn"] != copies[0]["new_pfn"],
+           f"the child's write is one copy: {s[2]['events']}")
+    expect(s[3]["events"] == [], f"reading faults nothing: {s[3]['events']}")
+    d, s = steps("last_sharer")
+    reuses = [e for e in s[3]["events"] if e["kind"] == "wp-reuse"]
+    expect(len(reuses) == 1 and reuses[0]["pid"] == d["parent"] and reuses[0]["old_pfn"] == reuses[0]["new_pfn"],
+           f"the last sharer's write is one reuse: {s[3]['events']}")
+
+
+# A parent fills 32 pages and forks; the child writes 8 of them and exits 0;
+# the parent waits and exits 3.  The region's address goes to a file.
+FORK_WRITER = """
+import mmap, os, sys
+m = mmap.mmap(-1, 32 * 4096, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+m.madvise(mmap.MADV_NOHUGEPAGE)
+import ctypes
+open(sys.argv[1], "w").write(str(ctypes.addressof(ctypes.c_char.from_buffer(m))))
+for i in range(32):
+    m[i * 4096] = 1
+pid = os.fork()
+if pid == 0:
+    for i in range(8):
+        m[i * 4096] = 2
+    os._exit(0)
+os.waitpid(pid, 0)
+sys.exit(3)
+"""
+
+
+@test
+def trace_command_counts_the_copies():
+    with tempfile.NamedTemporaryFile("r") as addr_file:
+        p = cowtrace("trace", "--json", "--", "/usr/bin/python3", "-c", FORK_WRITER, addr_file.name,
+                     check=False)
+        expect(p.returncode == 3, f"trace -- CMD exits as CMD did: {p.returncode} {p.stderr}")
+        region = int(addr_file.read())
+    d = json.loads(p.stdout)
+    expect(d["kind"] == "trace" and d["totals"]["lost"] == 0, "a trace document, nothing lost")
+    forks = [e for e in d["events"] if e["kind"] == "fork"]
+    expect(len(forks) == 1, f"one fork: {forks}")
+    child, parent = forks[0]["child"], forks[0]["pid"]
+    procs = {pr["pid"]: pr for pr in d["processes"]}
+    cv = [v for v in procs[child]["vmas"] if v["start"] == region]
+    expect(len(cv) == 1 and cv[0]["wp-copy"] == 8 and cv[0]["bytes_copied"] == 8 * PAGE
+           and cv[0]["wp-reuse"] == 0, f"the child copied exactly its 8 pages: {cv}")
+    pv = [e for e in d["events"] if e["pid"] == parent and e["kind"] == "anon-new"
+          and region <= e["addr"] < region + 32 * PAGE]
+    expect(len(pv) == 32, f"the parent's fill is 32 first touches: {len(pv)}")
+    expect(not [v for v in procs[parent]["vmas"] if v["start"] == region],
+           "the parent, which wrote nothing after the fork, copied nothing there")
+    kinds = {}
+    for e in d["events"]:
+        kinds[e["kind"]] = kinds.get(e["kind"], 0) + 1
+    for k, n in kinds.items():
+        expect(d["totals"][k] == n, f"totals match the events for {k}: {d['totals'][k]} vs {n}")
+
+
+@test
+def trace_pid_text_summary():
+    victim = subprocess.Popen(["/usr/bin/python3", "-c",
+                               "import mmap, time; time.sleep(2); "
+                               "m = mmap.mmap(-1, 16 * 4096); "
+                               "[m.__setitem__(i * 4096, 1) for i in range(16)]"])
+    try:
+        p = cowtrace("trace", "-p", victim.pid, "--only", "anon-new")
+    finally:
+        victim.wait()
+    lines = p.stdout.splitlines()
+    events = [ln for ln in lines if re.match(r"^\d+ \d+\.\d{9} \d+/\d+ cpu\d+ ", ln)]
+    expect(events and all(ln.split()[4] == "anon-new" for ln in events),
+           f"--only prints only that kind: {events[:5]}")
+    expect(len(events) >= 16, f"16 first touches at least: {p.stdout}")
+    expect(any(ln.startswith("total: ") for ln in lines) and "lost: 0 events" in lines,
+           f"a summary and a loss count: {p.stdout[-400:]}")
+
+
+@test
+def trace_errors_tell_the_user_what_to_do():
+    p = cowtrace("trace", check=False)
+    expect(p.returncode == 1 and "-p PID" in p.stderr, f"no target: {p.stderr}")
+    p = cowtrace("trace", "--only", "bogus", "-p", 1, check=False)
+    expect(p.returncode == 1 and "unknown kind" in p.stderr, p.stderr)
+    p = cowtrace("trace", "-p", 99999999, check=False)
+    expect(p.returncode == 2 and "no process" in p.stderr, p.stderr)
+    sleeper = subprocess.Popen(["sleep", "30"])
+    first = subprocess.Popen([TOOL, "trace", "-q", "-p", str(sleeper.pid)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1)
+        p = cowtrace("trace", "-p", sleeper.pid, check=False)
+        expect(p.returncode == 2 and "another trace session" in p.stderr, p.stderr)
+    finally:
+        first.send_signal(signal.SIGINT)
+        out, _ = first.communicate(timeout=60)
+        sleeper.kill()
+        sleeper.wait()
+    expect(first.returncode == 0 and "total: " in out, f"Ctrl-C ends with a summary: {out}")
 
 
 @test

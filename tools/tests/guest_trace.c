@@ -31,8 +31,9 @@
  * The parent writes [PARENT_FIRST, PARENT_FIRST + PARENT_M): the first
  * CHILD_N - PARENT_FIRST of them the child already copied, so the parent is
  * their last user and reuses them; the rest are still shared, so it copies.
- * These are pages written early in the fill: long on the LRU, so no per-CPU
- * LRU batch holds a reference that would turn a reuse into a copy.
+ * A page still in a per-CPU LRU batch holds a reference that turns a reuse
+ * into a copy; puppets run on one CPU (puppet.c says why), and these pages
+ * are written early in the fill besides.
  */
 #define PARENT_FIRST 5
 #define PARENT_M 10
