@@ -90,6 +90,8 @@ static int trace_show(struct seq_file *m, void *v)
 
 static int trace_open(struct inode *inode, struct file *file)
 {
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	return single_open(file, trace_show, NULL);
 }
 

@@ -28,6 +28,7 @@
 
 #define READ_BATCH 1024
 #define IDLE_POLL_MS 20
+#define VMA_ROWS_PER_PROC 8
 
 struct vma_sum {
 	uint64_t start, end;
@@ -69,7 +70,7 @@ static void name_vma(uint32_t pid, struct vma_sum *v)
 	char path[64], line[512];
 	FILE *f;
 
-	snprintf(v->name, sizeof(v->name), "(exited or unmapped before it was named)");
+	snprintf(v->name, sizeof(v->name), "(gone before it was named)");
 	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
 	f = fopen(path, "r");
 	if (!f)
@@ -78,8 +79,9 @@ static void name_vma(uint32_t pid, struct vma_sum *v)
 		uint64_t start, end;
 		int off = 0;
 
+		/* merged or split since: the mapping that now holds its start */
 		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %*s %*s %*s%n",
-			   &start, &end, &off) != 2 || start != v->start)
+			   &start, &end, &off) != 2 || v->start < start || v->start >= end)
 			continue;
 		while (line[off] == ' ')
 			off++;
@@ -246,6 +248,18 @@ static void summary_json(struct trace_run *r, uint64_t copied)
 	fputc('\n', j->f);
 }
 
+/* Most copied first, then most reused: where the fork's cost went. */
+static int by_cost(const void *a, const void *b)
+{
+	const struct vma_sum *x = a, *y = b;
+
+	if (x->copied != y->copied)
+		return x->copied < y->copied ? 1 : -1;
+	if (x->kinds[COWTRACE_EV_WP_REUSE] != y->kinds[COWTRACE_EV_WP_REUSE])
+		return x->kinds[COWTRACE_EV_WP_REUSE] < y->kinds[COWTRACE_EV_WP_REUSE] ? 1 : -1;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
 static void summary_text(struct trace_run *r, uint64_t copied)
 {
 	const uint64_t *tk = r->t.kind_counts;
@@ -267,13 +281,19 @@ static void summary_text(struct trace_run *r, uint64_t copied)
 	       "VMA", "COPY", "REUSE", "SHARED", "ZERO-WP", "OTHER", "COPIED", "NAME");
 	for (size_t i = 0; i < r->nr_procs; i++) {
 		struct proc_sum *p = &r->procs[i];
+		size_t shown = 0, more = 0;
 
+		qsort(p->vmas, p->nr_vmas, sizeof(*p->vmas), by_cost);
 		for (size_t v = 0; v < p->nr_vmas; v++) {
 			struct vma_sum *vs = &p->vmas[v];
 			char range[40];
 
 			if (!vma_has_cow(vs))
 				continue;
+			if (shown++ >= VMA_ROWS_PER_PROC) {
+				more++;
+				continue;
+			}
 			snprintf(range, sizeof(range), "%" PRIx64 "-%" PRIx64, vs->start, vs->end);
 			printf("%-8u %-25s %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64
 			       " %10s  %s\n", p->pid, range, vs->kinds[COWTRACE_EV_WP_COPY],
@@ -281,6 +301,8 @@ static void summary_text(struct trace_run *r, uint64_t copied)
 			       vs->kinds[COWTRACE_EV_WP_ZERO], vs->kinds[COWTRACE_EV_WP_OTHER],
 			       ct_human_bytes(vs->copied, h, sizeof(h)), vs->name);
 		}
+		if (more)
+			printf("%-8u ... %zu more VMAs (--json lists them all)\n", p->pid, more);
 	}
 	printf("\ntotal: %" PRIu64 " copies (%s copied), %" PRIu64 " reuses, %" PRIu64
 	       " shared writes, %" PRIu64 " zero-page replacements, %" PRIu64
