@@ -21,17 +21,8 @@
 
 #include "cowtrace.h"
 
-static const char *const kind_names[COWTRACE_EV_NR_KINDS] = {
-	[COWTRACE_EV_FORK] = "fork",
-	[COWTRACE_EV_EXIT] = "exit",
-	[COWTRACE_EV_WP_COPY] = "wp-copy",
-	[COWTRACE_EV_WP_REUSE] = "wp-reuse",
-	[COWTRACE_EV_WP_SHARED] = "wp-shared",
-	[COWTRACE_EV_WP_ZERO] = "wp-zero",
-	[COWTRACE_EV_WP_OTHER] = "wp-other",
-	[COWTRACE_EV_ANON_ZERO] = "anon-zero",
-	[COWTRACE_EV_ANON_NEW] = "anon-new",
-};
+static const char *const kind_names[COWTRACE_EV_NR_KINDS] =
+	COWTRACE_EV_NAMES_INIT;
 
 static ssize_t trace_write(struct file *file, const char __user *ubuf,
 			   size_t count, loff_t *ppos)

@@ -11,17 +11,8 @@
 #include "output.h"
 #include "tracer.h"
 
-static const char *const kind_names[COWTRACE_EV_NR_KINDS] = {
-	[COWTRACE_EV_FORK] = "fork",
-	[COWTRACE_EV_EXIT] = "exit",
-	[COWTRACE_EV_WP_COPY] = "wp-copy",
-	[COWTRACE_EV_WP_REUSE] = "wp-reuse",
-	[COWTRACE_EV_WP_SHARED] = "wp-shared",
-	[COWTRACE_EV_WP_ZERO] = "wp-zero",
-	[COWTRACE_EV_WP_OTHER] = "wp-other",
-	[COWTRACE_EV_ANON_ZERO] = "anon-zero",
-	[COWTRACE_EV_ANON_NEW] = "anon-new",
-};
+static const char *const kind_names[COWTRACE_EV_NR_KINDS] =
+	COWTRACE_EV_NAMES_INIT;
 
 const char *ct_event_kind_name(unsigned int kind)
 {

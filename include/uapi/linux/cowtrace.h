@@ -247,6 +247,19 @@ struct cowtrace_snapshot {
 #define COWTRACE_EV_ANON_NEW	9	/* first touch mapped a new anonymous page */
 #define COWTRACE_EV_NR_KINDS	10	/* kinds are 1..NR_KINDS-1 */
 
+/* The kinds' names, as the 'events' file and the tool print them. */
+#define COWTRACE_EV_NAMES_INIT {		\
+	[COWTRACE_EV_FORK] = "fork",		\
+	[COWTRACE_EV_EXIT] = "exit",		\
+	[COWTRACE_EV_WP_COPY] = "wp-copy",	\
+	[COWTRACE_EV_WP_REUSE] = "wp-reuse",	\
+	[COWTRACE_EV_WP_SHARED] = "wp-shared",	\
+	[COWTRACE_EV_WP_ZERO] = "wp-zero",	\
+	[COWTRACE_EV_WP_OTHER] = "wp-other",	\
+	[COWTRACE_EV_ANON_ZERO] = "anon-zero",	\
+	[COWTRACE_EV_ANON_NEW] = "anon-new",	\
+}
+
 /* Event flags. */
 #define COWTRACE_EVF_WRITE	(1U << 0)	/* the fault was a write */
 #define COWTRACE_EVF_PMD	(1U << 1)	/* the entry after is a PMD (2 MiB) */
