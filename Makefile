@@ -3,6 +3,7 @@
 #   make              module (against KDIR) and the cowtrace tool
 #   make check        every test: host unit tests, module build, guest suites
 #   make kunit        the KUnit suites in the debug kernel
+#   make bench        the benchmarks; writes docs/benchmarks.md
 #   make demo         watch COW happen (native if modules load, else in QEMU)
 #   make install      the module (for KDIR), the tool, its man page, the UAPI header
 #   make dkms         register the module with DKMS: rebuilt for every kernel
@@ -18,7 +19,7 @@ DESTDIR ?=
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 DKMS_SRC := $(DESTDIR)/usr/src/cowtrace-$(VERSION)
 
-.PHONY: all module tools check kunit demo install install-module dkms clean
+.PHONY: all module tools check kunit bench demo install install-module dkms clean
 
 all: module tools
 
@@ -39,6 +40,9 @@ check:
 
 kunit:
 	scripts/kunit
+
+bench:
+	scripts/bench
 
 demo:
 	scripts/demo
