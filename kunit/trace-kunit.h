@@ -146,7 +146,7 @@ static void ring_push_kind(u16 kind)
 static void ring_keeps_oldest_counts_lost(struct kunit *test)
 {
 	struct cowtrace_ring_stats st;
-	struct cowtrace_event out[8];
+	struct cowtrace_event out[4];
 	unsigned int n, i;
 
 	KUNIT_ASSERT_EQ(test, cowtrace_ring_reset(4), 0);

@@ -110,7 +110,7 @@ static void pte_present_writable_dirty_young(struct kunit *test)
 	pte_t pte = pfn_pte(page_to_pfn(page), PAGE_KERNEL);
 	struct cowtrace_page r;
 
-	r = decode(pte_mkwrite(pte_mkdirty(pte_mkyoung(pte))));
+	r = decode(cowtrace_pte_mkwrite(pte_mkdirty(pte_mkyoung(pte))));
 	KUNIT_EXPECT_EQ(test, r.pfn, page_to_pfn(page));
 	KUNIT_EXPECT_TRUE(test, r.flags & COWTRACE_PTE_PRESENT);
 	KUNIT_EXPECT_TRUE(test, r.flags & COWTRACE_PTE_WRITE);
@@ -173,11 +173,12 @@ static void pte_zero_page(struct kunit *test)
 {
 	struct cowtrace_page r;
 
-	r = decode(pte_mkspecial(pfn_pte(my_zero_pfn(0), PAGE_READONLY)));
+	r = decode(pte_mkspecial(
+		pfn_pte(page_to_pfn(ZERO_PAGE(0)), PAGE_READONLY)));
 	KUNIT_EXPECT_TRUE(test, r.flags & COWTRACE_PG_ZERO);
 	KUNIT_EXPECT_FALSE(test, r.flags & COWTRACE_PTE_WRITE);
 	KUNIT_EXPECT_FALSE(test, r.flags & COWTRACE_PG_PAGE);
-	KUNIT_EXPECT_EQ(test, r.pfn, my_zero_pfn(0));
+	KUNIT_EXPECT_EQ(test, r.pfn, page_to_pfn(ZERO_PAGE(0)));
 }
 
 static void pte_soft_dirty_and_uffd_wp(struct kunit *test)

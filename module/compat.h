@@ -11,6 +11,9 @@
 #include <linux/mm.h>
 #include <linux/pgtable.h>
 #include <linux/rcupdate.h>
+#include <linux/swap.h>
+#include <linux/swapops.h>
+#include <linux/userfaultfd_k.h>
 
 /* The kernel we build for, as major.minor: sublevels change no API we use. */
 #define COWTRACE_KERNEL \
@@ -19,6 +22,10 @@
 #define COWTRACE_BEFORE(major, minor) \
 	(KERNEL_VERSION((major), (minor), 0) > COWTRACE_KERNEL)
 
+#if !COWTRACE_BEFORE(6, 19)
+#include <linux/leafops.h>
+#endif
+
 /* A lockless snapshot of a PMD entry (pmd_read_atomic() before 6.5). */
 static inline pmd_t cowtrace_pmdp_get(pmd_t *pmdp)
 {
@@ -26,6 +33,20 @@ static inline pmd_t cowtrace_pmdp_get(pmd_t *pmdp)
 	return pmd_read_atomic(pmdp);
 #else
 	return pmdp_get_lockless(pmdp);
+#endif
+}
+
+/*
+ * A PMD mapping device memory (fsdax) with the devmap bit.  6.17 removed the
+ * bit and its helpers: device memory is mapped as ordinary large folios since,
+ * and pmd_trans_huge() covers it.
+ */
+static inline bool cowtrace_pmd_devmap(pmd_t pmd)
+{
+#if COWTRACE_BEFORE(6, 17)
+	return pmd_devmap(pmd);
+#else
+	return false;
 #endif
 }
 
@@ -56,7 +77,8 @@ static inline pte_t *cowtrace_pte_map(struct mm_struct *mm, pmd_t *pmdp,
 	rcu_read_lock();
 	pmdval = pmdp_get_lockless(pmdp);
 	if (pmd_none(pmdval) || !pmd_present(pmdval) ||
-	    pmd_trans_huge(pmdval) || pmd_devmap(pmdval) || pmd_bad(pmdval)) {
+	    pmd_trans_huge(pmdval) || cowtrace_pmd_devmap(pmdval) ||
+	    pmd_bad(pmdval)) {
 		rcu_read_unlock();
 		return NULL;
 	}
@@ -134,6 +156,104 @@ static inline unsigned int cowtrace_folio_mapcount(struct folio *folio)
 	return total;
 #else
 	return folio_mapcount(folio);
+#endif
+}
+
+/* Make a PTE writable outside any VMA (6.6 gave pte_mkwrite() a vma). */
+static inline pte_t cowtrace_pte_mkwrite(pte_t pte)
+{
+#if COWTRACE_BEFORE(6, 6)
+	return pte_mkwrite(pte);
+#else
+	return pte_mkwrite_novma(pte);
+#endif
+}
+
+/* Is this a KSM page?  PageKsm() went with the folio conversion. */
+static inline bool cowtrace_page_ksm(struct page *page)
+{
+	return folio_test_ksm(page_folio(page));
+}
+
+/* A PMD migration entry (a THP being migrated). */
+static inline bool cowtrace_pmd_migration(pmd_t pmd)
+{
+#if COWTRACE_BEFORE(6, 19)
+	return is_pmd_migration_entry(pmd);
+#else
+	return pmd_is_migration_entry(pmd);
+#endif
+}
+
+/*
+ * What a non-present, non-none PTE holds, decoded alike on every kernel.
+ * 6.19 replaced swp_entry_t's is_*_entry() helpers by softleaf_t and the
+ * softleaf_is_*() family of leafops.h; the entries themselves did not change.
+ */
+enum cowtrace_leaf_kind {
+	COWTRACE_LEAF_SWAP, /* offset and type on a swap device */
+	COWTRACE_LEAF_MIGRATION, /* pfn: the page being migrated */
+	COWTRACE_LEAF_DEVICE, /* pfn: device-private or -exclusive */
+	COWTRACE_LEAF_MARKER, /* PTE marker, hwpoison, and the like */
+};
+
+struct cowtrace_leaf {
+	enum cowtrace_leaf_kind kind;
+	bool writable; /* migration/device: restores a writable PTE */
+	bool uffd_wp_marker; /* the uffd-wp PTE marker */
+	unsigned long pfn; /* MIGRATION, DEVICE */
+	unsigned long offset; /* SWAP */
+	unsigned int type; /* SWAP */
+};
+
+static inline void cowtrace_decode_leaf(pte_t pte, struct cowtrace_leaf *l)
+{
+#if COWTRACE_BEFORE(6, 19)
+	swp_entry_t entry = pte_to_swp_entry(pte);
+
+	memset(l, 0, sizeof(*l));
+	if (is_pte_marker_entry(entry)) {
+		l->kind = COWTRACE_LEAF_MARKER;
+		l->uffd_wp_marker = pte_marker_uffd_wp(pte);
+	} else if (is_migration_entry(entry)) {
+		l->kind = COWTRACE_LEAF_MIGRATION;
+		l->writable = is_writable_migration_entry(entry);
+		l->pfn = swp_offset_pfn(entry);
+	} else if (is_device_private_entry(entry) ||
+		   is_device_exclusive_entry(entry)) {
+		l->kind = COWTRACE_LEAF_DEVICE;
+		l->writable = is_writable_device_private_entry(entry);
+		l->pfn = swp_offset_pfn(entry);
+	} else if (non_swap_entry(entry)) {
+		l->kind = COWTRACE_LEAF_MARKER; /* hwpoison and friends */
+	} else {
+		l->kind = COWTRACE_LEAF_SWAP;
+		l->offset = swp_offset(entry);
+		l->type = swp_type(entry);
+	}
+#else
+	softleaf_t entry = softleaf_from_pte(pte);
+
+	memset(l, 0, sizeof(*l));
+	if (softleaf_is_marker(entry)) {
+		l->kind = COWTRACE_LEAF_MARKER;
+		l->uffd_wp_marker = softleaf_is_uffd_wp_marker(entry);
+	} else if (softleaf_is_migration(entry)) {
+		l->kind = COWTRACE_LEAF_MIGRATION;
+		l->writable = softleaf_is_migration_write(entry);
+		l->pfn = softleaf_to_pfn(entry);
+	} else if (softleaf_is_device_private(entry) ||
+		   softleaf_is_device_exclusive(entry)) {
+		l->kind = COWTRACE_LEAF_DEVICE;
+		l->writable = softleaf_is_device_private_write(entry);
+		l->pfn = softleaf_to_pfn(entry);
+	} else if (softleaf_is_swap(entry)) {
+		l->kind = COWTRACE_LEAF_SWAP;
+		l->offset = swp_offset(entry);
+		l->type = swp_type(entry);
+	} else {
+		l->kind = COWTRACE_LEAF_MARKER; /* hwpoison and friends */
+	}
 #endif
 }
 

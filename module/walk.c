@@ -182,7 +182,7 @@ static void fill_page(struct cowtrace_walk *w, struct cowtrace_page *rec,
 
 	if (PageAnon(page)) {
 		flags |= COWTRACE_PG_ANON;
-		if (PageKsm(page))
+		if (cowtrace_page_ksm(page))
 			flags |= COWTRACE_PG_KSM;
 		/*
 		 * A folio mapped whole (a PMD-mapped THP, hugetlb) keeps
@@ -224,37 +224,37 @@ static void fill_page(struct cowtrace_walk *w, struct cowtrace_page *rec,
 static void fill_swap_pte(struct cowtrace_page *rec, pte_t pte,
 			  unsigned long index)
 {
-	swp_entry_t entry = pte_to_swp_entry(pte);
+	struct cowtrace_leaf leaf;
 
 	if (pte_swp_soft_dirty(pte))
 		rec->flags |= COWTRACE_PTE_SOFT_DIRTY;
 	if (pte_swp_uffd_wp(pte))
 		rec->flags |= COWTRACE_PTE_UFFD_WP;
 
-	if (is_pte_marker_entry(entry)) {
+	cowtrace_decode_leaf(pte, &leaf);
+	switch (leaf.kind) {
+	case COWTRACE_LEAF_MARKER:
 		rec->flags |= COWTRACE_PTE_MARKER;
-		if (pte_marker_uffd_wp(pte))
+		if (leaf.uffd_wp_marker)
 			rec->flags |= COWTRACE_PTE_UFFD_WP;
-	} else if (is_migration_entry(entry)) {
-		rec->flags |= COWTRACE_PTE_MIGRATION;
-		if (is_writable_migration_entry(entry))
+		break;
+	case COWTRACE_LEAF_MIGRATION:
+	case COWTRACE_LEAF_DEVICE:
+		rec->flags |= leaf.kind == COWTRACE_LEAF_MIGRATION ?
+				      COWTRACE_PTE_MIGRATION :
+				      COWTRACE_PTE_DEVICE;
+		if (leaf.writable)
 			rec->flags |= COWTRACE_PTE_WRITE;
-		rec->pfn = swp_offset_pfn(entry) + index;
-	} else if (is_device_private_entry(entry) ||
-		   is_device_exclusive_entry(entry)) {
-		rec->flags |= COWTRACE_PTE_DEVICE;
-		if (is_writable_device_private_entry(entry))
-			rec->flags |= COWTRACE_PTE_WRITE;
-		rec->pfn = swp_offset_pfn(entry) + index;
-	} else if (non_swap_entry(entry)) {
-		rec->flags |= COWTRACE_PTE_MARKER; /* hwpoison and friends */
-	} else {
+		rec->pfn = leaf.pfn + index;
+		break;
+	case COWTRACE_LEAF_SWAP:
 		rec->flags |= COWTRACE_PTE_SWAP;
-		rec->pfn = swp_offset(entry);
-		rec->swap_type = swp_type(entry);
+		rec->pfn = leaf.offset;
+		rec->swap_type = leaf.type;
 		/* the swap PTE carries PageAnonExclusive across swap-out */
 		if (pte_swp_exclusive(pte))
 			rec->flags |= COWTRACE_PG_ANON_EXCL;
+		break;
 	}
 }
 
@@ -407,8 +407,8 @@ static bool pmd_is_leaf(struct vm_area_struct *vma, pmd_t pmd)
 {
 	if (is_vm_hugetlb_page(vma))
 		return !pmd_none(pmd);
-	return pmd_trans_huge(pmd) || pmd_devmap(pmd) ||
-	       is_pmd_migration_entry(pmd);
+	return pmd_trans_huge(pmd) || cowtrace_pmd_devmap(pmd) ||
+	       cowtrace_pmd_migration(pmd);
 }
 
 static void walk_pmd_range(struct walk_state *s, pud_t *pudp,
