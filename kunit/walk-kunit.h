@@ -171,14 +171,14 @@ static void pte_special_has_no_page(struct kunit *test)
 
 static void pte_zero_page(struct kunit *test)
 {
+	unsigned long zero = page_to_pfn(ZERO_PAGE(0));
 	struct cowtrace_page r;
 
-	r = decode(pte_mkspecial(
-		pfn_pte(page_to_pfn(ZERO_PAGE(0)), PAGE_READONLY)));
+	r = decode(pte_mkspecial(pfn_pte(zero, PAGE_READONLY)));
 	KUNIT_EXPECT_TRUE(test, r.flags & COWTRACE_PG_ZERO);
 	KUNIT_EXPECT_FALSE(test, r.flags & COWTRACE_PTE_WRITE);
 	KUNIT_EXPECT_FALSE(test, r.flags & COWTRACE_PG_PAGE);
-	KUNIT_EXPECT_EQ(test, r.pfn, page_to_pfn(ZERO_PAGE(0)));
+	KUNIT_EXPECT_EQ(test, r.pfn, zero);
 }
 
 static void pte_soft_dirty_and_uffd_wp(struct kunit *test)
