@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "classify.h"
+#include "snapfile.h"
 #include "cli.h"
 
 static const char diff_help[] =
@@ -53,20 +55,32 @@ struct grouping {
 	size_t n, cap;
 	struct group total;
 	const struct ct_snapshot *a, *b;
+	size_t last;		/* index + 1 of the last group found, 0: none */
 };
 
 static struct group *group_for(struct grouping *gr, uint64_t addr)
 {
-	const struct cowtrace_vma *v = ct_find_vma(gr->b, addr);
+	const struct cowtrace_vma *v;
 	const struct ct_snapshot *s = gr->b;
+
+	/* pages come in address order: mostly still in the last one's VMA */
+	if (gr->last) {
+		struct group *g = &gr->g[gr->last - 1];
+
+		if (g->s == gr->b && g->v && addr >= g->v->start && addr < g->v->end)
+			return g;
+	}
+	v = ct_find_vma(gr->b, addr);
 
 	if (!v) {
 		v = ct_find_vma(gr->a, addr);
 		s = gr->a;
 	}
 	for (size_t i = gr->n; i-- > 0;)
-		if (gr->g[i].v == v)
+		if (gr->g[i].v == v) {
+			gr->last = i + 1;
 			return &gr->g[i];
+		}
 	if (gr->n == gr->cap) {
 		size_t cap = gr->cap ? gr->cap * 2 : 64;
 		struct group *g = realloc(gr->g, cap * sizeof(*g));
@@ -79,6 +93,7 @@ static struct group *group_for(struct grouping *gr, uint64_t addr)
 	memset(&gr->g[gr->n], 0, sizeof(gr->g[0]));
 	gr->g[gr->n].s = s;
 	gr->g[gr->n].v = v;
+	gr->last = gr->n + 1;
 	return &gr->g[gr->n++];
 }
 
@@ -174,6 +189,54 @@ static void print_counts(const uint64_t *counts, int n, const char *const *names
 			       ct_human_bytes(counts[c] * page_size, sz, sizeof(sz)));
 }
 
+struct file_load {
+	const char *path;
+	struct ct_snapshot *s;
+	struct ct_error err;
+	int ret;
+};
+
+static void *load_file(void *arg)
+{
+	struct file_load *l = arg;
+
+	l->ret = ct_file_load(l->path, l->s, &l->err);
+	return NULL;
+}
+
+/*
+ * Two snapshot files decode on two threads: decoding is most of a diff's
+ * time, and the files are independent.  Live PIDs are taken one by one, as
+ * --freeze and the module's one-call-at-a-time locking expect.
+ */
+static int load_two(const char *pa, const char *pb, const struct ct_take_opts *o,
+		    struct ct_snapshot *a, struct ct_snapshot *b)
+{
+	struct file_load la = { .path = pa, .s = a }, lb = { .path = pb, .s = b };
+	pthread_t th;
+	int ret;
+
+	if (ct_is_pid(pa) || ct_is_pid(pb) || pthread_create(&th, NULL, load_file, &lb)) {
+		ret = ct_load(pa, o, a);
+		if (ret)
+			return ret;
+		ret = ct_load(pb, o, b);
+		if (ret)
+			ct_snapshot_free(a);
+		return ret;
+	}
+	load_file(&la);
+	pthread_join(th, NULL);
+	if (la.ret || lb.ret) {
+		if (!la.ret)
+			ct_snapshot_free(a);
+		if (!lb.ret)
+			ct_snapshot_free(b);
+		return ct_err(EXIT_RUNTIME, "%s", la.ret ? la.err.msg : lb.err.msg);
+	}
+	return 0;
+}
+
 static int two_sources(const char *cmd, int argc, char **argv,
 		       const struct ct_take_opts *o, struct ct_snapshot *a,
 		       struct ct_snapshot *b)
@@ -182,14 +245,9 @@ static int two_sources(const char *cmd, int argc, char **argv,
 
 	if (optind != argc - 2)
 		return ct_usage(cmd, "expected two snapshots (files or PIDs)");
-	ret = ct_load(argv[optind], o, a);
+	ret = load_two(argv[optind], argv[optind + 1], o, a, b);
 	if (ret)
 		return ret;
-	ret = ct_load(argv[optind + 1], o, b);
-	if (ret) {
-		ct_snapshot_free(a);
-		return ret;
-	}
 	if (a->page_size != b->page_size) {
 		ct_snapshot_free(a);
 		ct_snapshot_free(b);

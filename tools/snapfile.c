@@ -108,6 +108,33 @@ static uint64_t get_varint(struct rbuf *b)
 	return 0;
 }
 
+/* Six varints with no bounds check: the caller made sure 60 bytes remain. */
+static inline void get_varints6_unchecked(struct rbuf *b, uint64_t v[6])
+{
+	const unsigned char *p = b->p + b->pos;
+
+	for (int k = 0; k < 6; k++) {
+		uint64_t x = *p++;
+
+		if (x & 0x80) {
+			x &= 0x7f;
+			for (int shift = 7;; shift += 7) {
+				unsigned char c = *p++;
+
+				x |= (uint64_t)(c & 0x7f) << shift;
+				if (!(c & 0x80))
+					break;
+				if (shift >= 63) {	/* an 11th byte: corrupt */
+					b->bad = 1;
+					break;
+				}
+			}
+		}
+		v[k] = x;
+	}
+	b->pos = p - b->p;
+}
+
 /* FNV-1a: catches truncation and corruption, not tampering. */
 static uint64_t fnv1a(const unsigned char *p, size_t n)
 {
@@ -330,15 +357,26 @@ int ct_file_read(FILE *f, struct ct_snapshot *s, struct ct_error *err)
 	s->names_len = nn;
 	for (size_t i = 0; i < np && !b.bad; i++) {
 		struct cowtrace_page *r = &s->pages[i];
-		uint64_t paddr = prev ? prev->addr + s->page_size : 0;
+		static const struct cowtrace_page none = { .pfn = (uint64_t)-1 };
+		const struct cowtrace_page *p = prev ? prev : &none;
+		uint64_t v[6];
 
-		r->addr = paddr + get_varint(&b) * s->page_size;
-		r->pfn = (prev ? prev->pfn + 1 : 0) + unzigzag(get_varint(&b));
-		r->flags = (uint32_t)get_varint(&b) ^ (prev ? prev->flags : 0);
-		r->refcount = (prev ? prev->refcount : 0) + unzigzag(get_varint(&b));
-		r->mapcount = (prev ? prev->mapcount : 0) + unzigzag(get_varint(&b));
-		r->folio_mapcount = (prev ? prev->folio_mapcount : 0) +
-				    unzigzag(get_varint(&b));
+		/*
+		 * Six varints, nearly all one byte (the deltas are 0 or 1):
+		 * the fast path, when a whole record's worst case fits
+		 * before the end, checks no bounds per byte.
+		 */
+		if (b.pos + 6 * 10 <= b.len)
+			get_varints6_unchecked(&b, v);
+		else
+			for (int k = 0; k < 6; k++)
+				v[k] = get_varint(&b);
+		r->addr = (prev ? prev->addr + s->page_size : 0) + v[0] * s->page_size;
+		r->pfn = p->pfn + 1 + unzigzag(v[1]);
+		r->flags = (uint32_t)v[2] ^ p->flags;
+		r->refcount = p->refcount + unzigzag(v[3]);
+		r->mapcount = p->mapcount + unzigzag(v[4]);
+		r->folio_mapcount = p->folio_mapcount + unzigzag(v[5]);
 		if (prev && r->addr <= prev->addr)
 			goto corrupt;
 		prev = r;
