@@ -23,6 +23,7 @@
  * registered only while TRACING, so untraced processes pay nothing at all
  * outside a session, and one task_traced() check per fault during one.
  */
+#include <linux/kallsyms.h>
 #include <linux/kprobes.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
@@ -38,6 +39,16 @@
 static unsigned int ring_events = RING_EVENTS_DEFAULT;
 module_param(ring_events, uint, 0644);
 MODULE_PARM_DESC(ring_events, "event ring capacity of a trace session");
+
+/*
+ * The fault probe point.  A parameter so that the tests can name a function
+ * no kernel has and see tracing refuse, naming it, rather than run blind.
+ */
+static char fault_symbol[KSYM_NAME_LEN] = "handle_mm_fault";
+module_param_string(fault_symbol, fault_symbol, sizeof(fault_symbol), 0644);
+MODULE_PARM_DESC(fault_symbol, "fault probe point (tests only)");
+/* the copy a session registers, safe from writes to the parameter */
+static char fault_symbol_used[KSYM_NAME_LEN];
 
 /* Traced faults sleeping in handle_mm_fault() at once; beyond: counted lost */
 #define FAULT_MAXACTIVE 512
@@ -182,35 +193,39 @@ struct range_count {
 	u64 writable; /* of those, mapped writable */
 };
 
-/* Count [start, end) of @mm; both mms are write-locked by fork. */
+/*
+ * Count [start, end) of @mm; both mms are write-locked by fork.  Interrupts
+ * go off per page table, not for the whole VMA, so a big VMA costs latency
+ * in slices of 512 entries.
+ */
 static void count_range(struct mm_struct *mm, unsigned long start,
 			unsigned long end, struct range_count *c)
 {
 	unsigned long addr, next, irqflags;
 
 	memset(c, 0, sizeof(*c));
-	local_irq_save(irqflags);
 	for (addr = start; addr < end; addr = next) {
-		pmd_t *pmdp = lookup_pmd(mm, addr);
 		unsigned long nr;
-		pmd_t pmdval;
+		pmd_t *pmdp, pmdval;
 		pte_t *ptep;
 
 		next = pmd_addr_end(addr, end);
+		local_irq_save(irqflags);
+		pmdp = lookup_pmd(mm, addr);
 		if (!pmdp)
-			continue;
+			goto next_table;
 		pmdval = cowtrace_pmdp_get(pmdp);
 		if (pmd_none(pmdval) || !pmd_present(pmdval))
-			continue;
+			goto next_table;
 		if (pmd_leaf(pmdval)) {
 			nr = (next - addr) >> PAGE_SHIFT;
 			c->present += nr;
 			if (pmd_write(pmdval))
 				c->writable += nr;
-			continue;
+			goto next_table;
 		}
 		if (pmd_bad(pmdval))
-			continue;
+			goto next_table;
 		ptep = pte_offset_kernel(&pmdval, addr);
 		for (; addr < next; addr += PAGE_SIZE, ptep++) {
 			pte_t pte = ptep_get(ptep);
@@ -221,8 +236,9 @@ static void count_range(struct mm_struct *mm, unsigned long start,
 			if (pte_write(pte))
 				c->writable++;
 		}
+next_table:
+		local_irq_restore(irqflags);
 	}
-	local_irq_restore(irqflags);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -333,7 +349,6 @@ static int fault_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 }
 
 static struct kretprobe fault_probe = {
-	.kp.symbol_name = "handle_mm_fault",
 	.entry_handler = fault_entry,
 	.handler = fault_return,
 	.data_size = sizeof(struct fault_data),
@@ -552,6 +567,10 @@ static int register_all(char *missing, size_t missing_len)
 	int i, err;
 
 	reset_kprobe(&exit_probe);
+	kernel_param_lock(THIS_MODULE);
+	strscpy(fault_symbol_used, fault_symbol, sizeof(fault_symbol_used));
+	kernel_param_unlock(THIS_MODULE);
+	fault_probe.kp.symbol_name = fault_symbol_used;
 	for (i = 0; i < ARRAY_SIZE(kretprobes); i++) {
 		reset_kprobe(&kretprobes[i]->kp);
 		kretprobes[i]->nmissed = 0;

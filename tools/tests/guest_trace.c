@@ -448,6 +448,32 @@ TEST(trace_errors_and_lifecycle)
 	close(fd2);
 }
 
+/* A kernel without one of the probe points: refuse, and name it. */
+TEST(missing_probe_point_is_refused_and_named)
+{
+	const char *param = "/sys/module/cowtrace/parameters/fault_symbol";
+	struct cowtrace_trace_start a = { .size = sizeof(a), .pid = getpid() };
+	int fd = open(CT_CTL_PATH, O_RDONLY);
+	struct ct_tracer t;
+	struct ct_error err;
+	int ret, e;
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(write_file(param, "cowtrace_no_such_function"), 0);
+	ret = ioctl(fd, COWTRACE_IOC_TRACE_START, &a);
+	e = errno;
+	EXPECT_EQ(ret, -1);
+	EXPECT_EQ(e, ENOENT);
+	EXPECT_EQ(strcmp(a.missing, "cowtrace_no_such_function"), 0);
+	/* the tool says the same to the user */
+	EXPECT_NE(ct_trace_start(&t, getpid(), 0, &err), 0);
+	EXPECT_TRUE(strstr(err.msg, "cowtrace_no_such_function") != NULL);
+	/* and nothing was left registered: a session starts once it is back */
+	ASSERT_EQ(write_file(param, "handle_mm_fault"), 0);
+	EXPECT_EQ(ioctl(fd, COWTRACE_IOC_TRACE_START, &a), 0);
+	close(fd);
+}
+
 /* A full ring drops new events and counts every one of them. */
 TEST(lost_events_are_counted)
 {
