@@ -132,8 +132,16 @@ static size_t bpftrace_stop(struct witness *w, struct bt_fault *out, size_t cap)
 	size_t n = 0;
 	FILE *f;
 
+	/* bounded: a bpftrace that ignores SIGINT is a failure, not a hang */
 	kill(w->pid, SIGINT);
-	waitpid(w->pid, NULL, 0);
+	for (int tenths = 0; waitpid(w->pid, NULL, WNOHANG) != w->pid; tenths++) {
+		if (tenths == 600) {
+			kill(w->pid, SIGKILL);
+			waitpid(w->pid, NULL, 0);
+			FAIL("bpftrace did not exit within 60 s of SIGINT: see %s", w->out);
+		}
+		usleep(100 * 1000);
+	}
 	f = fopen(w->out, "r");
 	ASSERT_TRUE(f);
 	while (fgets(line, sizeof(line), f) && n < cap) {
@@ -210,19 +218,24 @@ TEST_TIMEOUT(cow_events_agree_with_bpftrace_and_snapshots, 300)
 	uint64_t buf;
 	int child_copy = 0, parent_reuse = 0, parent_copy = 0, anon_new = 0;
 
+	ct_step("spawn the puppet");
 	must_spawn(&p);
 	buf = must_call(&p, PUP_MMAP, REGION_PAGES * PAGE, 0, PROT_READ | PROT_WRITE);
 	/* small pages only: bpftrace's probes do not see PMD-level faults */
 	ASSERT_EQ(must_call(&p, PUP_MADVISE, buf, REGION_PAGES * PAGE, MADV_NOHUGEPAGE), 0);
 
+	ct_step("start bpftrace (scripts/cow-faults.bt)");
 	bpftrace_start(&w, p.pid);
+	ct_step("start the module's trace");
 	if (ct_trace_start(&t, p.pid, 1, &err))
 		FAIL("%s", err.msg);
 
 	/* fill: every page a first-touch write fault */
+	ct_step("fill the region");
 	must_call(&p, PUP_WRITE, buf, REGION_PAGES * PAGE, 0x11);
 	drain(&t, e);
 	at_fill = e->n;
+	ct_step("snapshot, fork, snapshot both");
 	snap_checked(p.pid, &p_before_fork);
 	must_fork(&p, &c);
 	snap_checked(p.pid, &p_forked);
@@ -230,16 +243,20 @@ TEST_TIMEOUT(cow_events_agree_with_bpftrace_and_snapshots, 300)
 	drain(&t, e);
 	at_fork_snap = e->n;
 
+	ct_step("child and parent write");
 	must_call(&c, PUP_WRITE, buf, CHILD_N * PAGE, 0x22);
 	must_call(&p, PUP_WRITE, buf + PARENT_FIRST * PAGE, PARENT_M * PAGE, 0x33);
 	snap_checked(p.pid, &p_end);
 	snap_checked(c.pid, &c_end);
 	drain(&t, e);
+	ct_step("stop the module's trace");
 	if (ct_trace_stop(&t, &err))
 		FAIL("%s", err.msg);
 	drain(&t, e);
+	ct_step("stop bpftrace");
 	n_bt = bpftrace_stop(&w, bt, sizeof(bt) / sizeof(bt[0]));
 
+	ct_step("check");
 	/* 1. The module's events, against the kernel's rules. */
 	for (size_t i = 0; i < e->n; i++) {
 		const struct cowtrace_event *ev = &e->ev[i];

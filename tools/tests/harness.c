@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -23,7 +24,14 @@ static struct {
 } tests[CT_MAX_TESTS];
 static int nr_tests;
 static int failures;		/* in the forked test process */
-static char *skip_reason;	/* shared with the parent */
+
+/* Written by the test process, read by the parent after it dies. */
+struct ct_shared {
+	char skip_reason[256];
+	char step[192];		/* the last ct_step(), for a timeout report */
+	struct timespec test_start, step_start;
+};
+static struct ct_shared *shared;
 
 void ct_register(const char *name, ct_test_fn fn, int timeout_s)
 {
@@ -64,10 +72,38 @@ void ct_skip(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(skip_reason, 256, fmt, ap);
+	vsnprintf(shared->skip_reason, sizeof(shared->skip_reason), fmt, ap);
 	va_end(ap);
 	fflush(stdout);
 	_exit(failures ? CT_EXIT_FAIL : CT_EXIT_SKIP);
+}
+
+void ct_step(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(shared->step, sizeof(shared->step), fmt, ap);
+	va_end(ap);
+	clock_gettime(CLOCK_MONOTONIC, &shared->step_start);
+}
+
+static double seconds_between(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/* Where a test that ran out of time was, so the log says what hung. */
+static void report_timeout(const char *name)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!shared->step[0])
+		return;
+	printf("# %s: stuck in step \"%s\" since %.1f s (test ran %.1f s)\n", name,
+	       shared->step, seconds_between(&shared->step_start, &now),
+	       seconds_between(&shared->test_start, &now));
 }
 
 static int selected(const char *name, int argc, char **argv)
@@ -91,9 +127,9 @@ int main(int argc, char **argv)
 			printf("%s\n", tests[i].name);
 		return 0;
 	}
-	skip_reason = mmap(NULL, 256, PROT_READ | PROT_WRITE,
-			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (skip_reason == MAP_FAILED)
+	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shared == MAP_FAILED)
 		return 2;
 	for (int i = 0; i < nr_tests; i++)
 		total += selected(tests[i].name, argc, argv);
@@ -106,7 +142,8 @@ int main(int argc, char **argv)
 		if (!selected(tests[i].name, argc, argv))
 			continue;
 		n++;
-		skip_reason[0] = 0;
+		memset(shared, 0, sizeof(*shared));
+		clock_gettime(CLOCK_MONOTONIC, &shared->test_start);
 		printf("# RUN %s\n", tests[i].name);
 		pid = fork();
 		if (pid == 0) {
@@ -124,13 +161,15 @@ int main(int argc, char **argv)
 			printf("ok %d %s\n", n, tests[i].name);
 		} else if (WIFEXITED(status) && WEXITSTATUS(status) == CT_EXIT_SKIP) {
 			skip++;
-			printf("ok %d %s # SKIP %s\n", n, tests[i].name, skip_reason);
+			printf("ok %d %s # SKIP %s\n", n, tests[i].name, shared->skip_reason);
 		} else {
 			fail++;
 			if (WIFSIGNALED(status))
 				printf("# %s: killed by signal %d%s\n", tests[i].name,
 				       WTERMSIG(status),
 				       WTERMSIG(status) == SIGALRM ? " (timeout)" : "");
+			if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
+				report_timeout(tests[i].name);
 			printf("not ok %d %s\n", n, tests[i].name);
 		}
 	}

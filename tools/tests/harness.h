@@ -29,6 +29,11 @@ void ct_fail(const char *file, int line, const char *fmt, ...)
 void ct_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void ct_abort(void) __attribute__((noreturn));
 int ct_failed(void);
+/*
+ * Name what the test does next; a test that times out reports its last step
+ * and how long it had been in it, so a hang in CI points at its cause.
+ */
+void ct_step(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #define CT_DEFAULT_TIMEOUT 120
 
