@@ -5,6 +5,8 @@
 #   make kunit        the KUnit suites in the debug kernel
 #   make bench        the benchmarks; writes docs/benchmarks.md
 #   make demo         watch COW happen (native if modules load, else in QEMU)
+#   make walkthrough-python, walkthrough-prefork, walkthrough-spawn
+#                     the walkthroughs on real programs (docs/walkthroughs.md)
 #   make install      the module (for KDIR), the tool, its man page, the UAPI header
 #   make dkms         register the module with DKMS: rebuilt for every kernel
 #   make clean
@@ -19,7 +21,8 @@ DESTDIR ?=
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 DKMS_SRC := $(DESTDIR)/usr/src/cowtrace-$(VERSION)
 
-.PHONY: all module tools check kunit bench demo install install-module dkms clean
+.PHONY: all module tools check kunit bench demo install install-module dkms clean \
+	walkthrough-python walkthrough-prefork walkthrough-spawn
 
 all: module tools
 
@@ -46,6 +49,9 @@ bench:
 
 demo:
 	scripts/demo
+
+walkthrough-%:
+	scripts/walkthrough $*
 
 install: tools install-module
 	install -D -m 0755 tools/cowtrace $(DESTDIR)$(PREFIX)/bin/cowtrace

@@ -133,3 +133,30 @@ apt_ensure() {
 			"${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
 	fi
 }
+
+# with_module CMD...: run CMD (from the top of the tree) where the module is
+# loaded: on this machine's kernel if it can load modules, else in a guest
+# booting Debian's stock kernel (scripts/vm-run), provisioned on first use.
+modules_load_here() {
+	[ -e /proc/modules ] && [ "$(id -u)" = 0 ] && [ -d "/lib/modules/$(uname -r)/build" ]
+}
+with_module() {
+	local loaded=0 status=0
+	if modules_load_here; then
+		log "modules load here: running on $(uname -r)"
+		make -s -C "$COWTRACE_TOP" all
+		if [ ! -e /sys/kernel/debug/cowtrace/ctl ]; then
+			mount -t debugfs none /sys/kernel/debug 2>/dev/null || true
+			insmod "$COWTRACE_TOP/module/cowtrace.ko"
+			loaded=1
+		fi
+		(cd "$COWTRACE_TOP" && "$@") || status=$?
+		[ "$loaded" = 1 ] && rmmod cowtrace
+		return "$status"
+	fi
+	log "this kernel cannot load modules: running in a QEMU guest (Debian's stock kernel)"
+	"$COWTRACE_TOP/scripts/provision" stock
+	make -s -C "$COWTRACE_TOP/tools"
+	"$COWTRACE_TOP/scripts/build-module" stock >/dev/null
+	(cd "$COWTRACE_TOP" && scripts/vm-run --kernel stock --insmod --mem 3072 --timeout 1800 -- "$@")
+}

@@ -29,6 +29,18 @@ const char *const ct_relation_names[CT_NR_RELATIONS] = {
 	[CT_CHILD_ONLY] = "child_only",
 };
 
+const char *const ct_cell_names[CT_NR_CELLS] = {
+	[CT_CELL_SHARED] = "shared",
+	[CT_CELL_SHARED_MAPPING] = "shared-mapping",
+	[CT_CELL_COPIED] = "copied",
+	[CT_CELL_OWN] = "own",
+	[CT_CELL_ZERO] = "zero",
+	[CT_CELL_KSM] = "ksm",
+	[CT_CELL_THP] = "thp",
+	[CT_CELL_SWAP] = "swap",
+	[CT_CELL_ABSENT] = "absent",
+};
+
 #define F(r, bit) (!!((r)->flags & (bit)))
 
 static int present(const struct cowtrace_page *r)
@@ -104,6 +116,29 @@ enum ct_relation ct_classify_relation(const struct cowtrace_page *parent,
 		return parent->pfn == child->pfn &&
 		       parent->swap_type == child->swap_type ? CT_SHARED : CT_DIVERGED;
 	return parent->pfn == child->pfn ? CT_SHARED : CT_DIVERGED;
+}
+
+enum ct_cell ct_classify_cell(const struct cowtrace_page *self,
+			      const struct cowtrace_page *other,
+			      const struct cowtrace_page *origin)
+{
+	if (!self)
+		return CT_CELL_ABSENT;
+	if (!present(self))
+		return CT_CELL_SWAP;
+	if (F(self, COWTRACE_PG_ZERO))
+		return CT_CELL_ZERO;
+	if (F(self, COWTRACE_PG_KSM))
+		return CT_CELL_KSM;
+	if (F(self, COWTRACE_PG_THP) || level(self) != COWTRACE_LEVEL_PTE)
+		return CT_CELL_THP;
+	if (!other)
+		return CT_CELL_OWN;
+	if (ct_classify_relation(self, other) == CT_SHARED)
+		return F(self, COWTRACE_PTE_WRITE) ? CT_CELL_SHARED_MAPPING : CT_CELL_SHARED;
+	if (origin && present(origin) && origin->pfn == self->pfn)
+		return CT_CELL_OWN;
+	return CT_CELL_COPIED;
 }
 
 size_t ct_pair_pages(const struct ct_snapshot *a, const struct ct_snapshot *b,

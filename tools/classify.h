@@ -40,14 +40,42 @@ enum ct_relation {
 	CT_NR_RELATIONS
 };
 
+/*
+ * The map (cowtrace compare/run --html): the colour of one process's page
+ * at an address, given the other process's page there.  Special pages win
+ * over the relation, so a THP shared after fork is drawn as THP.
+ */
+enum ct_cell {
+	CT_CELL_SHARED,		/* the same page in both, read-only: COW pending */
+	CT_CELL_SHARED_MAPPING,	/* the same page, writable: MAP_SHARED, no COW */
+	CT_CELL_COPIED,		/* its own page where the other has another: a copy */
+	CT_CELL_OWN,		/* the original after the other copied, or only here */
+	CT_CELL_ZERO,		/* the shared zero page */
+	CT_CELL_KSM,
+	CT_CELL_THP,
+	CT_CELL_SWAP,		/* swapped out, or another non-present entry */
+	CT_CELL_ABSENT,		/* nothing here, where the other has a page */
+	CT_NR_CELLS
+};
+
 extern const char *const ct_change_names[CT_NR_CHANGES];
 extern const char *const ct_relation_names[CT_NR_RELATIONS];
+extern const char *const ct_cell_names[CT_NR_CELLS];
 
 /* a or b may be NULL (not populated); never both. */
 enum ct_change ct_classify_change(const struct cowtrace_page *a,
 				  const struct cowtrace_page *b);
 enum ct_relation ct_classify_relation(const struct cowtrace_page *parent,
 				      const struct cowtrace_page *child);
+/*
+ * self, other or both may be NULL.  origin is the page at this address when
+ * the processes forked, if known: of two diverged pages, the one still at
+ * the original PFN was reused and the other is the copy.  Without it both
+ * are "copied", as a single compare cannot tell which side copied.
+ */
+enum ct_cell ct_classify_cell(const struct cowtrace_page *self,
+			      const struct cowtrace_page *other,
+			      const struct cowtrace_page *origin);
 
 /*
  * Walk two snapshots' pages in address order, calling fn for every address

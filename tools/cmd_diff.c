@@ -12,8 +12,9 @@
 #include <unistd.h>
 
 #include "classify.h"
-#include "snapfile.h"
 #include "cli.h"
+#include "report_html.h"
+#include "snapfile.h"
 
 static const char diff_help[] =
 	"usage: cowtrace diff A B [--pages] [--json]\n"
@@ -26,13 +27,14 @@ static const char diff_help[] =
 	"  --pages   list every page that changed\n";
 
 static const char compare_help[] =
-	"usage: cowtrace compare PARENT CHILD [--pages] [--json] [--freeze]\n"
+	"usage: cowtrace compare PARENT CHILD [--pages] [--json] [--freeze] [--html FILE]\n"
 	"\n"
 	"The fork view: per VMA and in total, the pages PARENT and CHILD still\n"
 	"share (same PFN at the same address), the pages that diverged (one side\n"
 	"copied), and the pages only one side has.  Files or live PIDs.\n"
 	"  --pages   list every page that is not shared\n"
-	"  --freeze  stop live processes while they are read\n";
+	"  --freeze  stop live processes while they are read\n"
+	"  --html F  also write the map of both to F: a self-contained HTML page\n";
 
 static const char watch_help[] =
 	"usage: cowtrace watch PARENT CHILD [--interval S] [--count N] [--json]\n"
@@ -441,6 +443,8 @@ static void print_compare_row(const char *label, const struct group *g, uint32_t
 static int compare_once(struct ct_snapshot *a, struct ct_snapshot *b, int json,
 			int list)
 {
+	struct ct_html_map map = { .parent = a, .child = b };
+	struct ct_map_totals mt;
 	struct compare_ctx x = { 0 };
 	struct json j;
 	char name[64], sz[16];
@@ -468,6 +472,12 @@ static int compare_once(struct ct_snapshot *a, struct ct_snapshot *b, int json,
 		json_key(&j, "totals");
 		json_object(&j);
 		json_compare_totals(&j, &x.gr.total, a->page_size);
+		json_end_object(&j);
+		/* the HTML map's states, page by page, as --html draws them */
+		ct_map_count(&map, &mt);
+		json_key(&j, "map");
+		json_object(&j);
+		ct_json_map_totals(&j, &mt);
 		json_end_object(&j);
 		json_key(&j, "vmas");
 		json_array(&j);
@@ -501,17 +511,40 @@ static int compare_once(struct ct_snapshot *a, struct ct_snapshot *b, int json,
 	return EXIT_OK;
 }
 
+/* The map of both into an opened report, then close it. */
+static int compare_html(struct ct_html *h, const char *path, const struct ct_snapshot *a,
+			const struct ct_snapshot *b)
+{
+	char heading[160];
+	struct ct_html_map map = { .heading = heading, .parent = a, .child = b };
+	struct ct_error err;
+
+	snprintf(heading, sizeof(heading), "parent %u (%s) and child %u (%s), every VMA (kernel %s)",
+		 a->pid, a->mm.comm, b->pid, b->mm.comm, a->kernel);
+	map.caption = "A plain compare cannot tell which side of a diverged page copied and "
+		      "which reused the original, so both are drawn as copied; cowtrace run "
+		      "knows the page at fork and tells them apart.";
+	ct_html_map(h, &map);
+	if (ct_html_close(h, &err))
+		return ct_err(EXIT_RUNTIME, "%s: %s", path, err.msg);
+	return EXIT_OK;
+}
+
 int cmd_compare(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "pages", no_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "freeze", no_argument, NULL, 'f' },
+		{ "html", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct ct_take_opts o;
 	struct ct_snapshot a, b;
+	const char *html = NULL;
+	struct ct_error err;
+	struct ct_html h;
 	int json = 0, list = 0, c, ret;
 
 	ct_take_opts_init(&o);
@@ -520,14 +553,23 @@ int cmd_compare(int argc, char **argv)
 		case 'p': list = 1; break;
 		case 'j': json = 1; break;
 		case 'f': o.freeze = 1; break;
+		case 'H': html = optarg; break;
 		case 'h': fputs(compare_help, stdout); return EXIT_OK;
 		default: return ct_usage("compare", "bad option");
 		}
 	}
+	/* an unwritable report fails before any work */
+	if (html && ct_html_open(&h, html, "cowtrace compare", &err))
+		return ct_err(EXIT_RUNTIME, "%s", err.msg);
 	ret = two_sources("compare", argc, argv, &o, &a, &b);
-	if (ret)
+	if (ret) {
+		if (html)
+			ct_html_discard(&h, html);
 		return ret;
+	}
 	ret = compare_once(&a, &b, json, list);
+	if (html)
+		ret = ret ? ret : compare_html(&h, html, &a, &b);
 	ct_snapshot_free(&a);
 	ct_snapshot_free(&b);
 	return ret;

@@ -19,6 +19,7 @@
 #include "classify.h"
 #include "cli.h"
 #include "puppet.h"
+#include "report_html.h"
 #include "tracer.h"
 
 #define MAX_REGIONS 4
@@ -40,6 +41,9 @@ struct scen {
 	int step;
 	struct json *j;
 	int failed;
+	struct ct_snapshot origin;	/* the parent when it forked: copy or reuse */
+	int have_origin;
+	struct ct_html *html;		/* one map per step, or NULL */
 	struct ct_tracer tracer;	/* fd < 0: no module, no events */
 	struct cowtrace_event *events;	/* scratch for one step's events */
 };
@@ -278,6 +282,51 @@ static void report_events(struct scen *sc)
 	}
 }
 
+/* The step's map covers the scenario's regions, as its tallies do. */
+static void step_map_of(struct scen *sc, struct ct_html_map *m, struct ct_range *r,
+			struct ct_snapshot *now, int n)
+{
+	for (int i = 0; i < sc->nr_regions; i++)
+		r[i] = (struct ct_range){ sc->regions[i].start,
+					  sc->regions[i].start + sc->regions[i].len };
+	m->parent = &now[0];
+	m->child = n == 2 ? &now[1] : NULL;
+	m->origin = sc->have_origin ? &sc->origin : NULL;
+	m->only = r;
+	m->nr_only = sc->nr_regions;
+}
+
+static void step_map(struct scen *sc, const char *action, const char *why,
+		     struct ct_snapshot *now, int n)
+{
+	struct ct_range r[MAX_REGIONS];
+	struct ct_html_map m = { 0 };
+	char heading[160];
+
+	if (!sc->html)
+		return;
+	snprintf(heading, sizeof(heading), "step %d: %s", sc->step, action);
+	step_map_of(sc, &m, r, now, n);
+	m.heading = heading;
+	m.caption = why;
+	ct_html_map(sc->html, &m);
+}
+
+/* In --json, the map's states per side, as --html draws them. */
+static void step_map_totals(struct scen *sc, struct ct_snapshot *now, int n)
+{
+	struct ct_range r[MAX_REGIONS];
+	struct ct_html_map m = { 0 };
+	struct ct_map_totals t;
+
+	step_map_of(sc, &m, r, now, n);
+	ct_map_count(&m, &t);
+	json_key(sc->j, "map");
+	json_object(sc->j);
+	ct_json_map_totals(sc->j, &t);
+	json_end_object(sc->j);
+}
+
 /*
  * Snapshot everyone, print the step.  focus/actor name the page the step was
  * about (0 for none); text, if given, replaces the page sentence.
@@ -312,6 +361,9 @@ static void observe(struct scen *sc, const char *action, int actor, uint64_t foc
 	}
 	if (n == 2)
 		ct_pair_pages(&now[0], &now[1], tally_relation, &rt);
+	if (n == 2 && !sc->have_origin && !ct_snapshot_copy(&sc->origin, &now[0]))
+		sc->have_origin = 1;
+	step_map(sc, action, why, now, n);
 	if (sc->j) {
 		json_object(sc->j);
 		json_kuint(sc->j, "step", sc->step);
@@ -347,6 +399,7 @@ static void observe(struct scen *sc, const char *action, int actor, uint64_t foc
 			json_kuint(sc->j, "writable_shared_pages", rt.writable_shared);
 			json_end_object(sc->j);
 		}
+		step_map_totals(sc, now, n);
 		report_events(sc);
 		json_end_object(sc->j);
 	} else {
@@ -609,15 +662,17 @@ static const struct scenario {
 #define NR_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
 
 static const char run_help[] =
-	"usage: cowtrace run SCENARIO [--json]\n"
+	"usage: cowtrace run SCENARIO [--json] [--html FILE]\n"
 	"       cowtrace run --list\n"
 	"\n"
 	"Play a copy-on-write scenario on real processes, step by step, with the\n"
-	"parent's and child's snapshots diffed at each step.  --list names them.\n";
+	"parent's and child's snapshots diffed at each step.  --list names them.\n"
+	"  --html F  also write F: a self-contained HTML page with the map of\n"
+	"            parent and child at every step\n";
 
-static int run_one(const struct scenario *s, struct json *j)
+static int run_one(const struct scenario *s, struct json *j, struct ct_html *html)
 {
-	struct scen sc = { .name = s->name, .j = j, .tracer.fd = -1 };
+	struct scen sc = { .name = s->name, .j = j, .html = html, .tracer.fd = -1 };
 	struct ct_error err;
 
 	if (puppet_spawn(&sc.parent))
@@ -662,6 +717,8 @@ static int run_one(const struct scenario *s, struct json *j)
 	for (int i = 0; i < 2; i++)
 		if (sc.have_prev[i])
 			ct_snapshot_free(&sc.prev[i]);
+	if (sc.have_origin)
+		ct_snapshot_free(&sc.origin);
 	if (sc.child_is_puppet)
 		puppet_kill(&sc.child);
 	puppet_kill(&sc.parent);
@@ -675,16 +732,21 @@ int cmd_run(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "list", no_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "html", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	int json = 0, list = 0, c;
+	int json = 0, list = 0, c, ret;
+	const char *html_path = NULL;
+	struct ct_error err;
+	struct ct_html html;
 	struct json j;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l': list = 1; break;
 		case 'j': json = 1; break;
+		case 'H': html_path = optarg; break;
 		case 'h': fputs(run_help, stdout); return EXIT_OK;
 		default: return ct_usage("run", "bad option");
 		}
@@ -701,7 +763,18 @@ int cmd_run(int argc, char **argv)
 			continue;
 		if (json)
 			json_init(&j, stdout);
-		return run_one(&scenarios[i], json ? &j : NULL);
+		if (html_path) {
+			char title[160];
+
+			snprintf(title, sizeof(title), "cowtrace run %s: %s", scenarios[i].name,
+				 scenarios[i].summary);
+			if (ct_html_open(&html, html_path, title, &err))
+				return ct_err(EXIT_RUNTIME, "%s", err.msg);
+		}
+		ret = run_one(&scenarios[i], json ? &j : NULL, html_path ? &html : NULL);
+		if (html_path && ct_html_close(&html, &err) && !ret)
+			ret = ct_err(EXIT_RUNTIME, "%s: %s", html_path, err.msg);
+		return ret;
 	}
 	return ct_usage("run", "no scenario '%s' (see 'cowtrace run --list')", argv[optind]);
 }

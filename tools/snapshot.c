@@ -36,6 +36,32 @@ void ct_snapshot_free(struct ct_snapshot *s)
 	memset(s, 0, sizeof(*s));
 }
 
+static void *dup_or_null(const void *src, size_t len)
+{
+	void *p;
+
+	if (!len)
+		return NULL;
+	p = malloc(len);
+	if (p)
+		memcpy(p, src, len);
+	return p;
+}
+
+int ct_snapshot_copy(struct ct_snapshot *dst, const struct ct_snapshot *src)
+{
+	*dst = *src;
+	dst->vmas = dup_or_null(src->vmas, src->nr_vmas * sizeof(*src->vmas));
+	dst->names = dup_or_null(src->names, src->names_len);
+	dst->pages = dup_or_null(src->pages, src->nr_pages * sizeof(*src->pages));
+	if ((src->nr_vmas && !dst->vmas) || (src->names_len && !dst->names) ||
+	    (src->nr_pages && !dst->pages)) {
+		ct_snapshot_free(dst);
+		return -1;
+	}
+	return 0;
+}
+
 const char *ct_vma_name(const struct ct_snapshot *s,
 			const struct cowtrace_vma *v)
 {

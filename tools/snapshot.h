@@ -63,6 +63,8 @@ int ct_snapshot_procfs(pid_t pid, uint64_t start, uint64_t end,
 int ct_snapshot_take(pid_t pid, uint64_t start, uint64_t end,
 		     struct ct_snapshot *s, struct ct_error *err);
 void ct_snapshot_free(struct ct_snapshot *s);
+/* A deep copy; -1 (dst empty) when memory runs out. */
+int ct_snapshot_copy(struct ct_snapshot *dst, const struct ct_snapshot *src);
 
 const char *ct_vma_name(const struct ct_snapshot *s,
 			const struct cowtrace_vma *v);

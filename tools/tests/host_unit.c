@@ -246,6 +246,48 @@ TEST(compare_classifies_every_relation)
 	EXPECT_EQ(ct_classify_relation(&sw, &p), CT_DIVERGED);
 }
 
+/* Every map colour, on the smallest (self, other, origin) that shows it. */
+#define PMD_THP (COWTRACE_PG_THP | (COWTRACE_LEVEL_PMD << COWTRACE_LEVEL_SHIFT))
+static const struct cell_case {
+	const char *what;
+	int has_self, has_other, has_origin;
+	struct cowtrace_page self, other, origin;
+	enum ct_cell want;
+} cell_cases[] = {
+	{ "shared after fork", 1, 1, 0, R(5, ANON_PAGE, 2), R(5, ANON_PAGE, 2), { 0 }, CT_CELL_SHARED },
+	{ "MAP_SHARED page", 1, 1, 0, R(5, COWTRACE_PTE_PRESENT | W | COWTRACE_PG_PAGE, 2), R(5, COWTRACE_PTE_PRESENT | W | COWTRACE_PG_PAGE, 2), { 0 }, CT_CELL_SHARED_MAPPING },
+	{ "diverged, origin unknown", 1, 1, 0, R(9, ANON_PAGE | W | X, 1), R(5, ANON_PAGE | W | X, 1), { 0 }, CT_CELL_COPIED },
+	{ "diverged, new pfn: the copy", 1, 1, 1, R(9, ANON_PAGE | W | X, 1), R(5, ANON_PAGE | W | X, 1), R(5, ANON_PAGE, 2), CT_CELL_COPIED },
+	{ "diverged, origin's pfn: reused", 1, 1, 1, R(5, ANON_PAGE | W | X, 1), R(9, ANON_PAGE | W | X, 1), R(5, ANON_PAGE, 2), CT_CELL_OWN },
+	{ "only this side", 1, 0, 0, R(5, ANON_PAGE | W | X, 1), { 0 }, { 0 }, CT_CELL_OWN },
+	{ "zero page, even shared", 1, 1, 0, R(1, COWTRACE_PTE_PRESENT | COWTRACE_PG_ZERO, 0), R(1, COWTRACE_PTE_PRESENT | COWTRACE_PG_ZERO, 0), { 0 }, CT_CELL_ZERO },
+	{ "ksm", 1, 1, 0, R(8, ANON_PAGE | COWTRACE_PG_KSM, 8), R(8, ANON_PAGE | COWTRACE_PG_KSM, 8), { 0 }, CT_CELL_KSM },
+	{ "PMD-mapped THP shared", 1, 1, 0, R(0x200, ANON_PAGE | PMD_THP, 2), R(0x200, ANON_PAGE | PMD_THP, 2), { 0 }, CT_CELL_THP },
+	{ "PTE-mapped THP page", 1, 0, 0, R(0x201, ANON_PAGE | COWTRACE_PG_THP, 1), { 0 }, { 0 }, CT_CELL_THP },
+	{ "swapped out", 1, 1, 0, R(77, COWTRACE_PTE_SWAP, 0), R(77, COWTRACE_PTE_SWAP, 0), { 0 }, CT_CELL_SWAP },
+	{ "absent where the other has a page", 0, 1, 0, { 0 }, R(5, ANON_PAGE | W | X, 1), { 0 }, CT_CELL_ABSENT },
+};
+
+TEST(map_colours_every_cell_state)
+{
+	int seen[CT_NR_CELLS] = { 0 };
+
+	for (size_t i = 0; i < sizeof(cell_cases) / sizeof(cell_cases[0]); i++) {
+		const struct cell_case *c = &cell_cases[i];
+		enum ct_cell got = ct_classify_cell(c->has_self ? &c->self : NULL,
+						    c->has_other ? &c->other : NULL,
+						    c->has_origin ? &c->origin : NULL);
+
+		if (got != c->want)
+			ct_fail(__FILE__, __LINE__, "%s: drawn %s, want %s", c->what,
+				ct_cell_names[got], ct_cell_names[c->want]);
+		seen[c->want] = 1;
+	}
+	for (int k = 0; k < CT_NR_CELLS; k++)
+		if (!seen[k])
+			ct_fail(__FILE__, __LINE__, "no case covers cell state %s", ct_cell_names[k]);
+}
+
 struct pair_count {
 	size_t both, only_a, only_b;
 };
@@ -361,6 +403,8 @@ TEST(cli_argument_errors)
 		{ "run", 1, "expected one SCENARIO" },
 		{ "run nosuch", 1, "no scenario 'nosuch'" },
 		{ "run --list", 0, "shared_variable" },
+		{ "run last_sharer --html /nonexistent/r.html", 2, "cannot write the report /nonexistent/r.html" },
+		{ "compare 1 1 --html /nonexistent/r.html", 2, "cannot write the report /nonexistent/r.html" },
 		{ "snap 999999999", 2, "no such process" },
 		{ "snap --nonsense", 1, "Try 'cowtrace snap --help'" },
 	};
