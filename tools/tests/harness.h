@@ -72,6 +72,7 @@ void ct_step(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define EXPECT_EQ(a, b) CT_CMP("EXPECT", a, ==, b, 0)
 #define EXPECT_NE(a, b) CT_CMP("EXPECT", a, !=, b, 0)
 #define EXPECT_GE(a, b) CT_CMP("EXPECT", a, >=, b, 0)
+#define EXPECT_GT(a, b) CT_CMP("EXPECT", a, >, b, 0)
 #define EXPECT_LE(a, b) CT_CMP("EXPECT", a, <=, b, 0)
 #define EXPECT_TRUE(a) CT_CMP("EXPECT", !!(a), ==, 1, 0)
 #define EXPECT_FALSE(a) CT_CMP("EXPECT", !!(a), ==, 0, 0)
