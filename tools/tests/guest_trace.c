@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -125,6 +126,13 @@ struct bt_fault {
 	uint64_t addr;
 };
 
+static off_t file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? -1 : st.st_size;
+}
+
 /* Stop bpftrace and return its COW lines (kind: copy, reuse, other). */
 static size_t bpftrace_stop(struct witness *w, struct bt_fault *out, size_t cap)
 {
@@ -132,13 +140,25 @@ static size_t bpftrace_stop(struct witness *w, struct bt_fault *out, size_t cap)
 	size_t n = 0;
 	FILE *f;
 
-	/* bounded: a bpftrace that ignores SIGINT is a failure, not a hang */
+	/*
+	 * bpftrace prints each fault as it polls it: let the output settle
+	 * before stopping it.  Its exit (detaching kprobes) can take minutes on
+	 * the KASAN kernels under TCG; past a bound it is killed, which can only
+	 * lose lines and so fail the counts below, never pass them.
+	 */
+	for (int tenths = 0, same = 0; same < 10 && tenths < 100; tenths++) {
+		off_t before = file_size(w->out);
+
+		usleep(100 * 1000);
+		same = file_size(w->out) == before ? same + 1 : 0;
+	}
 	kill(w->pid, SIGINT);
 	for (int tenths = 0; waitpid(w->pid, NULL, WNOHANG) != w->pid; tenths++) {
-		if (tenths == 600) {
+		if (tenths == 2400) {
+			printf("# bpftrace had not exited 240 s after SIGINT: killed\n");
 			kill(w->pid, SIGKILL);
 			waitpid(w->pid, NULL, 0);
-			FAIL("bpftrace did not exit within 60 s of SIGINT: see %s", w->out);
+			break;
 		}
 		usleep(100 * 1000);
 	}
@@ -205,7 +225,7 @@ static uint64_t writable_gained(const struct events *e, size_t from, size_t to,
 	return n;
 }
 
-TEST_TIMEOUT(cow_events_agree_with_bpftrace_and_snapshots, 300)
+TEST_TIMEOUT(cow_events_agree_with_bpftrace_and_snapshots, 600)
 {
 	struct ct_snapshot p_before_fork, p_forked, c_forked, p_end, c_end;
 	struct bt_fault bt[4096];
