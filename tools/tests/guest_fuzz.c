@@ -289,8 +289,11 @@ TEST_TIMEOUT(random_ioctls_return_documented_errnos, 600)
 	struct puppet live;
 	pid_t gone = gone_pid();
 
-	rng_state = 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
-	printf("# seed %#llx\n", (unsigned long long)rng_state);
+	/* COWTRACE_FUZZ_SEED=0x... replays a run */
+	rng_state = getenv("COWTRACE_FUZZ_SEED") ?
+			    strtoull(getenv("COWTRACE_FUZZ_SEED"), NULL, 0) :
+			    0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
+	printf("# seed %#llx (COWTRACE_FUZZ_SEED replays it)\n", (unsigned long long)rng_state);
 	map_memory();
 	make_wake_timer();
 	must_spawn(&live);
