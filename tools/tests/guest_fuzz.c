@@ -4,10 +4,9 @@
  * KASAN, lockdep and DEBUG_VM; guest-suite fails on any splat).  A seeded
  * generator (COWTRACE_FUZZ_SEED replays a run): every call gets a random
  * command word, struct size, flags, reserved fields, ranges, PIDs and buffer
- * pointers
- * (NULL, kernel addresses, unmapped memory, read-only memory, buffers that
- * end at a PROT_NONE guard page), and must succeed or fail with an errno
- * docs/abi.md lists.  Two threads on two fds race snapshots and trace
+ * pointers (NULL, kernel addresses, unmapped memory, read-only memory,
+ * buffers that end at a PROT_NONE guard page), and must succeed or fail
+ * with an errno docs/abi.md lists.  Two threads on two fds race snapshots and trace
  * sessions against a target that forks and exits under them.  Iteration
  * counts are fixed; nothing here is timed.
  */
