@@ -213,6 +213,16 @@ static uint64_t count_cells(const struct ct_html_map *m, const struct bands *bs,
 	return n;
 }
 
+static uint64_t longest_band_pages(const struct bands *bs)
+{
+	uint64_t longest = 0;
+
+	for (size_t i = 0; i < bs->n; i++)
+		if ((bs->b[i].end - bs->b[i].start) / PG > longest)
+			longest = (bs->b[i].end - bs->b[i].start) / PG;
+	return longest;
+}
+
 /* The cheapest mode whose cells fit the budget. */
 static enum cell_mode choose_mode(const struct ct_html_map *m, const struct bands *bs,
 				  uint64_t *block)
@@ -222,7 +232,14 @@ static enum cell_mode choose_mode(const struct ct_html_map *m, const struct band
 		return ONE_PER_PAGE;
 	if (count_cells(m, bs, RUNS, 1) <= CT_HTML_CELLS)
 		return RUNS;
-	for (*block = 2; count_cells(m, bs, BLOCKS, *block) > CT_HTML_CELLS; *block *= 2)
+	/*
+	 * Blocks never span bands, so once a block holds the longest band the
+	 * cells are as few as they get: thousands of small VMAs stay thousands
+	 * of cells.
+	 */
+	for (*block = 2; *block < longest_band_pages(bs) &&
+			 count_cells(m, bs, BLOCKS, *block) > CT_HTML_CELLS;
+	     *block *= 2)
 		;
 	return BLOCKS;
 }

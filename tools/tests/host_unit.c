@@ -420,6 +420,46 @@ TEST(cli_argument_errors)
 	}
 }
 
+/*
+ * The map of a process with more one-page VMAs than the cell budget: no
+ * mode can merge across VMAs, so it must settle at one cell per VMA, not
+ * search for a block size forever.
+ */
+TEST_TIMEOUT(html_map_of_ten_thousand_small_vmas, 60)
+{
+	enum { NR = 10000 };
+	struct ct_snapshot s = { .pid = 77, .source = CT_SOURCE_MODULE, .page_size = PAGE,
+				 .end = 1ull << 47 };
+	char path[] = "/tmp/cowtrace-unit-XXXXXX", html[64], cmd[256];
+	struct ct_error err;
+	int fd = mkstemp(path);
+
+	ASSERT_GE(fd, 0);
+	close(fd);
+	s.nr_vmas = s.nr_pages = NR;
+	s.vmas = calloc(NR, sizeof(*s.vmas));
+	s.pages = calloc(NR, sizeof(*s.pages));
+	ASSERT_TRUE(s.vmas && s.pages);
+	for (int i = 0; i < NR; i++) {
+		uint64_t a = 0x10000000ull + 2ull * i * PAGE;
+
+		s.vmas[i] = (struct cowtrace_vma){ .start = a, .end = a + PAGE,
+						   .flags = COWTRACE_VMA_COW | COWTRACE_VMA_READ };
+		s.pages[i] = (struct cowtrace_page)R(0x1000 + i, ANON_PAGE, 2);
+		s.pages[i].addr = a;
+	}
+	ASSERT_EQ(ct_file_save(path, &s, &err), 0);
+	snprintf(html, sizeof(html), "%s.html", path);
+	snprintf(cmd, sizeof(cmd), "./cowtrace compare %s %s --html %s >/dev/null", path, path, html);
+	EXPECT_EQ(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "test $(grep -o 'data-s=\"p\" class=\"c-shared\"' %s | wc -l) -eq %d",
+		 html, NR);
+	EXPECT_EQ(system(cmd), 0);
+	unlink(html);
+	unlink(path);
+	ct_snapshot_free(&s);
+}
+
 TEST(cli_snapshot_file_through_show_and_diff)
 {
 	struct ct_snapshot s;
