@@ -568,8 +568,10 @@ int cmd_compare(int argc, char **argv)
 		return ret;
 	}
 	ret = compare_once(&a, &b, json, list);
-	if (html)
-		ret = ret ? ret : compare_html(&h, html, &a, &b);
+	if (html && ret)
+		ct_html_discard(&h, html);
+	else if (html)
+		ret = compare_html(&h, html, &a, &b);
 	ct_snapshot_free(&a);
 	ct_snapshot_free(&b);
 	return ret;

@@ -144,7 +144,7 @@ static void walk_band(const struct ct_html_map *m, const struct band *b,
 	for (;;) {
 		const struct cowtrace_page *p = page_or_null(side[0], i[0], b->end);
 		const struct cowtrace_page *q = page_or_null(side[1], i[1], b->end);
-		const struct cowtrace_page *rec[2];
+		const struct cowtrace_page *rec[2], *origin;
 		enum ct_cell st[2];
 		uint64_t addr;
 		int extend;
@@ -154,11 +154,10 @@ static void walk_band(const struct ct_html_map *m, const struct band *b,
 		addr = !q || (p && p->addr <= q->addr) ? p->addr : q->addr;
 		rec[0] = p && p->addr == addr ? p : NULL;
 		rec[1] = q && q->addr == addr ? q : NULL;
+		origin = m->origin ? ct_find_page(m->origin, addr) : NULL;
 		for (int k = 0; k < 2; k++) {
-			const struct cowtrace_page *o = m->origin ? ct_find_page(m->origin, addr) : NULL;
-
 			i[k] += !!rec[k];
-			st[k] = ct_classify_cell(rec[k], rec[!k], o);
+			st[k] = ct_classify_cell(rec[k], rec[!k], origin);
 		}
 		switch (mode) {
 		case ONE_PER_PAGE:
