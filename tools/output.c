@@ -83,7 +83,8 @@ static void raw_string(FILE *f, const char *s)
 			fputs("\\n", f);
 		else if (c == '\t')
 			fputs("\\t", f);
-		else if (c < 0x20 || c == 0x7f)
+		else if (c < 0x20 || c == 0x7f || c == '<')
+			/* '<' too: the HTML report embeds JSON in <script> */
 			fprintf(f, "\\u%04x", c);
 		else
 			fputc(c, f);	/* UTF-8 passes through */

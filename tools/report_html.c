@@ -258,21 +258,6 @@ static void html_text(FILE *f, const char *s)
 	}
 }
 
-/* A JSON string that is also safe inside <script>: no "<" at all. */
-static void json_text(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20 || *s == '<')
-			fprintf(f, "\\u%04x", (unsigned char)*s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 static void describe_page(const struct ct_snapshot *s, const struct cowtrace_page *r,
 			  char *buf, size_t len)
 {
@@ -311,7 +296,8 @@ static void describe_side(const struct ct_snapshot *s, const struct cell *c, int
 
 struct drawing {
 	const struct ct_html_map *m;
-	FILE *svg, *recs;	/* the band's SVG body; the map's records */
+	FILE *svg;		/* the band's SVG body */
+	struct json recs;	/* the map's records: [addr, pages, parent, child] */
 	int sides;
 	unsigned int slot, row;	/* px: a slot's width, a side's row height */
 	unsigned int x, line;	/* slot position in the band */
@@ -367,7 +353,7 @@ static void draw_cell(const struct cell *c, uint64_t gap, void *arg)
 	const struct ct_snapshot *side[2] = { d->m->parent, d->m->child };
 	uint64_t pages = (c->end - c->start) / PG;
 	unsigned int w, x, y;
-	char text[2][512];
+	char text[2][512], addr[24];
 
 	if (gap)
 		draw_gap(d, gap);
@@ -404,12 +390,13 @@ static void draw_cell(const struct cell *c, uint64_t gap, void *arg)
 		if (side[k])
 			describe_side(side[k], c, k, text[k], sizeof(text[k]));
 	}
-	fprintf(d->recs, "%s[\"%#" PRIx64 "\",%" PRIu64 ",", d->nr_recs ? ",\n" : "",
-		(uint64_t)c->start, pages);
-	json_text(d->recs, text[0]);
-	fputc(',', d->recs);
-	json_text(d->recs, text[1]);
-	fputc(']', d->recs);
+	snprintf(addr, sizeof(addr), "%#" PRIx64, (uint64_t)c->start);
+	json_array(&d->recs);
+	json_string(&d->recs, addr);
+	json_uint(&d->recs, pages);
+	json_string(&d->recs, text[0]);
+	json_string(&d->recs, text[1]);
+	json_end_array(&d->recs);
 	d->nr_recs++;
 }
 
@@ -539,7 +526,7 @@ void ct_html_map(struct ct_html *h, const struct ct_html_map *m)
 	enum cell_mode mode;
 	uint64_t block;
 	int small;
-	FILE *out;
+	FILE *out, *recs_f;
 
 	collect_bands(m, &bs);
 	mode = choose_mode(m, &bs, &block);
@@ -548,9 +535,11 @@ void ct_html_map(struct ct_html *h, const struct ct_html_map *m)
 	d.slot = small ? 18 : 7;
 	d.row = small ? 18 : 12;
 	out = open_memstream(&body, &body_len);
-	d.recs = open_memstream(&recs, &recs_len);
-	if (!out || !d.recs)
+	recs_f = open_memstream(&recs, &recs_len);
+	if (!out || !recs_f)
 		abort();
+	json_init(&d.recs, recs_f);
+	json_array(&d.recs);
 	for (size_t i = 0; i < bs.n; i++) {
 		const struct band *b = &bs.b[i];
 		char *svg = NULL, range[16];
@@ -576,8 +565,9 @@ void ct_html_map(struct ct_html *h, const struct ct_html_map *m)
 			d.line ? LINE_PX : d.x * d.slot, (d.line + 1) * line_height(&d), svg);
 		free(svg);
 	}
+	json_end_array(&d.recs);
 	fclose(out);
-	fclose(d.recs);
+	fclose(recs_f);
 
 	fprintf(h->f, "<section class=\"map\" data-map=\"%d\" data-child=\"%d\"><h2>", h->nr_maps,
 		!!m->child);
@@ -597,9 +587,9 @@ void ct_html_map(struct ct_html *h, const struct ct_html_map *m)
 			       "pages grouped into aligned blocks, each cell split by state");
 	write_totals(h->f, &t, d.sides);
 	fwrite(body, 1, body_len, h->f);
-	fprintf(h->f, "<script type=\"application/json\" id=\"r-%d\">[\n", h->nr_maps);
+	fprintf(h->f, "<script type=\"application/json\" id=\"r-%d\">", h->nr_maps);
 	fwrite(recs, 1, recs_len, h->f);
-	fputs("]</script>\n</section>\n", h->f);
+	fputs("</script>\n</section>\n", h->f);
 	free(body);
 	free(recs);
 	free(bs.b);
