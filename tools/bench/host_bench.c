@@ -26,17 +26,10 @@
 #include <unistd.h>
 
 #include "../snapfile.h"
+#include "bench.h"
 
 #define PAGE 4096ull
 #define BASE 0x7f0000000000ull
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* A snapshot of n pages, stride pages apart; child: every 4th page copied. */
 static void make_snapshot(struct ct_snapshot *s, uint64_t n, uint64_t stride, int child)

@@ -44,6 +44,8 @@
 #include <unistd.h>
 #include <linux/cowtrace.h>
 
+#include "bench.h"
+
 #define PAGE 4096ul
 #define HUGE (2ul << 20)
 
@@ -61,20 +63,6 @@ struct pm_scan_arg {
 #endif
 
 static int ctl_fd = -1;
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "snapshot_bench: %s: %s\n", what, strerror(errno));
-	exit(2);
-}
 
 /* --- the target ---------------------------------------------------------- */
 

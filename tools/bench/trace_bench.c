@@ -32,21 +32,9 @@
 #include <unistd.h>
 #include <linux/cowtrace.h>
 
+#include "bench.h"
+
 #define PAGE 4096ul
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "trace_bench: %s: %s\n", what, strerror(errno));
-	exit(2);
-}
 
 /* One fork whose child writes every page; seconds from fork to its exit. */
 static double fork_and_write(size_t len)
