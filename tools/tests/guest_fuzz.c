@@ -33,13 +33,7 @@
 static const int documented[] = { EINVAL, ENOTTY, EFAULT, ESRCH, EPERM, E2BIG, EINTR,
 				  ENOMEM, EBUSY, ENOENT, EOPNOTSUPP, EAGAIN };
 
-static int is_documented(int e)
-{
-	for (size_t i = 0; i < sizeof(documented) / sizeof(documented[0]); i++)
-		if (documented[i] == e)
-			return 1;
-	return 0;
-}
+#define NR_DOCUMENTED (sizeof(documented) / sizeof(documented[0]))
 
 /* xorshift64*: reproducible from the seed printed at the start */
 static uint64_t rng_state;
@@ -255,15 +249,6 @@ static void disarm_interrupt(void)
 	timer_settime(wake_timer, 0, &it, NULL);
 }
 
-static int ctl_open(void)
-{
-	int fd = open(CT_CTL_PATH, O_RDWR);
-
-	if (fd < 0)
-		FAIL("cannot open %s: %s", CT_CTL_PATH, strerror(errno));
-	return fd;
-}
-
 static void stop_any_session(int fd)
 {
 	struct cowtrace_trace_stop st = { .size = sizeof(st) };
@@ -284,8 +269,9 @@ static pid_t gone_pid(void)
 
 TEST_TIMEOUT(random_ioctls_return_documented_errnos, 600)
 {
-	uint64_t counts[256] = { 0 }, arg_store[64 + 1];
-	int fd = ctl_open(), undocumented = 0;
+	struct errno_tally t = { .allowed = documented, .nr_allowed = NR_DOCUMENTED };
+	int fd = must_open_ctl(), undocumented = 0;
+	uint64_t arg_store[64 + 1];
 	struct puppet live;
 	pid_t gone = gone_pid();
 
@@ -312,14 +298,13 @@ TEST_TIMEOUT(random_ioctls_return_documented_errnos, 600)
 		ret = ioctl(fd, cmd, argp);
 		err = errno;
 		disarm_interrupt();
+		tally_errno(&t, ret ? err : 0);
 		if (ret == 0) {
-			counts[0]++;
 			if (nr == 3)	/* a session started: end it */
 				stop_any_session(fd);
 			continue;
 		}
-		counts[err & 0xff]++;
-		if (ret != -1 || !is_documented(err)) {
+		if (ret != -1 || !errno_in(documented, NR_DOCUMENTED, err)) {
 			if (undocumented++ < 10)
 				ct_fail(__FILE__, __LINE__,
 					"ioctl %#lx (nr %u) returned %d errno %d (%s): not in docs/abi.md",
@@ -327,17 +312,13 @@ TEST_TIMEOUT(random_ioctls_return_documented_errnos, 600)
 		}
 	}
 	stop_any_session(fd);
-	printf("# %d calls: %llu ok", ITERATIONS, (unsigned long long)counts[0]);
-	for (int e = 1; e < 256; e++)
-		if (counts[e])
-			printf(", %llu %s", (unsigned long long)counts[e], strerrorname_np(e));
-	printf("\n");
+	print_errno_tally("random calls", &t);
 	EXPECT_EQ(undocumented, 0);
 	/* the generator reached the interesting answers, not only EINVAL */
-	EXPECT_GT(counts[0], 0);
-	EXPECT_GT(counts[EFAULT], 0);
-	EXPECT_GT(counts[ESRCH], 0);
-	EXPECT_GT(counts[ENOTTY], 0);
+	EXPECT_GT(t.ok, 0);
+	EXPECT_GT(t.by_errno[EFAULT], 0);
+	EXPECT_GT(t.by_errno[ESRCH], 0);
+	EXPECT_GT(t.by_errno[ENOTTY], 0);
 	puppet_kill(&live);
 	close(fd);
 }
@@ -347,29 +328,8 @@ TEST_TIMEOUT(random_ioctls_return_documented_errnos, 600)
 struct racer {
 	int fd;
 	pid_t *target;		/* the current victim; changes under us */
-	int undocumented;
-	int calls, ok;
-	int errnos[256];	/* how the others failed, for the log */
+	struct errno_tally t;	/* allowed: every documented errno */
 };
-
-static void racer_note(struct racer *r, int err)
-{
-	r->calls++;
-	if (!err)
-		r->ok++;
-	else if (!is_documented(err))
-		r->undocumented++;
-	r->errnos[err & 0xff]++;
-}
-
-static void racer_print(const char *what, const struct racer *r)
-{
-	printf("# %s: %d calls, %d ok", what, r->calls, r->ok);
-	for (int e = 1; e < 256; e++)
-		if (r->errnos[e])
-			printf(", %d %s", r->errnos[e], strerrorname_np(e));
-	printf("\n");
-}
 
 static void *snapshot_racer(void *arg)
 {
@@ -386,7 +346,7 @@ static void *snapshot_racer(void *arg)
 			.vma_cap = 256, .page_cap = 4096, .names_cap = 4096,
 		};
 
-		racer_note(r, ioctl(r->fd, COWTRACE_IOC_SNAPSHOT, &s) ? errno : 0);
+		tally_errno(&r->t, ioctl(r->fd, COWTRACE_IOC_SNAPSHOT, &s) ? errno : 0);
 	}
 	free(v);
 	free(p);
@@ -416,7 +376,7 @@ static void *trace_racer(void *arg)
 		};
 
 		for (int k = 0; k < 3; k++)
-			racer_note(r, calls[k]);
+			tally_errno(&r->t, calls[k]);
 	}
 	return NULL;
 }
@@ -452,7 +412,10 @@ static pid_t churning_target(void)
 
 TEST_TIMEOUT(two_fds_race_a_forking_exiting_target, 600)
 {
-	struct racer snap = { .fd = ctl_open() }, trace = { .fd = ctl_open() };
+	struct racer snap = { .fd = must_open_ctl(),
+			      .t = { .allowed = documented, .nr_allowed = NR_DOCUMENTED } };
+	struct racer trace = { .fd = must_open_ctl(),
+			       .t = { .allowed = documented, .nr_allowed = NR_DOCUMENTED } };
 	pthread_t ts, tt;
 	pid_t target = churning_target();
 	int targets = 1, status, ts_done = 0, tt_done = 0;
@@ -474,12 +437,12 @@ TEST_TIMEOUT(two_fds_race_a_forking_exiting_target, 600)
 	waitpid(target, NULL, 0);
 	stop_any_session(snap.fd);
 	printf("# %d targets\n", targets);
-	racer_print("snapshots", &snap);
-	racer_print("trace start/read/stop", &trace);
-	EXPECT_EQ(snap.undocumented, 0);
-	EXPECT_EQ(trace.undocumented, 0);
-	EXPECT_GT(snap.ok, 0);
-	EXPECT_GT(trace.ok, 0);
+	print_errno_tally("snapshots", &snap.t);
+	print_errno_tally("trace start/read/stop", &trace.t);
+	EXPECT_EQ(snap.t.unexpected, 0);
+	EXPECT_EQ(trace.t.unexpected, 0);
+	EXPECT_GT(snap.t.ok, 0);
+	EXPECT_GT(trace.t.ok, 0);
 	close(snap.fd);
 	close(trace.fd);
 }

@@ -19,15 +19,6 @@
 
 #include "guest_util.h"
 
-static int ctl_open(void)
-{
-	int fd = open(CT_CTL_PATH, O_RDWR);
-
-	if (fd < 0)
-		FAIL("cannot open %s: %s", CT_CTL_PATH, strerror(errno));
-	return fd;
-}
-
 static int mm_info(int fd, pid_t pid, struct cowtrace_mm_info *mi)
 {
 	memset(mi, 0, sizeof(*mi));
@@ -93,7 +84,7 @@ TEST(pids_resolve_in_the_callers_namespace)
 TEST(target_changing_credentials_is_read_consistently)
 {
 	struct cowtrace_page *pages = calloc(4096, sizeof(*pages));
-	int fd = ctl_open(), ok = 0;
+	int fd = must_open_ctl(), ok = 0;
 	pid_t t;
 
 	ASSERT_TRUE(pages);

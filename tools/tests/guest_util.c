@@ -217,6 +217,40 @@ void must_fork(struct puppet *parent, struct puppet *child)
 		FAIL("puppet %d cannot fork: %s", (int)parent->pid, strerror(errno));
 }
 
+int must_open_ctl(void)
+{
+	int fd = open(CT_CTL_PATH, O_RDWR);
+
+	if (fd < 0)
+		FAIL("cannot open %s: %s", CT_CTL_PATH, strerror(errno));
+	return fd;
+}
+
+int errno_in(const int *list, size_t n, int e)
+{
+	for (size_t i = 0; i < n; i++)
+		if (list[i] == e)
+			return 1;
+	return 0;
+}
+
+void tally_errno(struct errno_tally *t, int err)
+{
+	t->calls++;
+	t->ok += !err;
+	t->by_errno[err & 0xff]++;
+	t->unexpected += err && !errno_in(t->allowed, t->nr_allowed, err);
+}
+
+void print_errno_tally(const char *what, const struct errno_tally *t)
+{
+	printf("# %s: %d calls, %d ok", what, t->calls, t->ok);
+	for (int e = 1; e < 256; e++)
+		if (t->by_errno[e])
+			printf(", %d %s", t->by_errno[e], strerrorname_np(e));
+	printf("\n");
+}
+
 int write_file(const char *path, const char *val)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);

@@ -25,6 +25,27 @@ uint64_t must_call(struct puppet *p, enum puppet_op op, uint64_t a, uint64_t b,
 void must_spawn(struct puppet *p);
 void must_fork(struct puppet *parent, struct puppet *child);
 
+/* The ioctl endpoint, read-write; fails the test when it cannot be opened. */
+int must_open_ctl(void);
+
+/* Is e one of the n errnos in list? */
+int errno_in(const int *list, size_t n, int e);
+
+/*
+ * How a run of ioctls ended, for tests that hammer them: calls, successes,
+ * each errno, and those not in the allowed list (the test's expectation).
+ */
+struct errno_tally {
+	const int *allowed;
+	size_t nr_allowed;
+	int calls, ok, unexpected;
+	int by_errno[256];
+};
+
+void tally_errno(struct errno_tally *t, int err);	/* err 0: success */
+/* "# WHAT: N calls, N ok, N EINVAL, ..." */
+void print_errno_tally(const char *what, const struct errno_tally *t);
+
 int write_file(const char *path, const char *val);
 long read_long(const char *path);
 /* Does /sys/kernel/mm/transparent_hugepage/enabled allow MADV_HUGEPAGE? */
