@@ -40,7 +40,8 @@ static void abi_args_start_with_size(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, offsetof(struct cowtrace_snapshot, size), 0);
 	KUNIT_EXPECT_EQ(test, sizeof(struct cowtrace_snapshot), 96);
 	KUNIT_EXPECT_EQ(test, sizeof(struct cowtrace_mm_info), 112);
-	KUNIT_EXPECT_EQ(test, sizeof(struct cowtrace_version), 32);
+	KUNIT_EXPECT_EQ(test, sizeof(struct cowtrace_version), 40);
+	KUNIT_EXPECT_EQ(test, sizeof(struct cowtrace_page_run), 40);
 	/* the ioctl numbers carry the struct sizes of ABI version 1 */
 	KUNIT_EXPECT_EQ(test, _IOC_SIZE(COWTRACE_IOC_SNAPSHOT), 96);
 	KUNIT_EXPECT_EQ(test, _IOC_NR(COWTRACE_IOC_SNAPSHOT), 2);
@@ -144,7 +145,9 @@ static void args_unknown_flags_and_reserved(struct kunit *test)
 {
 	struct cowtrace_snapshot a = good_args();
 
-	a.flags = 1;
+	a.flags = COWTRACE_SNAP_RUNS;
+	KUNIT_EXPECT_EQ(test, cowtrace_check_snapshot_args(&a), 0);
+	a.flags = COWTRACE_SNAP_ALL_FLAGS << 1;
 	KUNIT_EXPECT_EQ(test, cowtrace_check_snapshot_args(&a), -EINVAL);
 	a.flags = BIT_ULL(63);
 	KUNIT_EXPECT_EQ(test, cowtrace_check_snapshot_args(&a), -EINVAL);

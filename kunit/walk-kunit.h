@@ -11,6 +11,7 @@
  *
  *   cowtrace_vma_flags   vm_flags decoding, a parameterised table
  *   cowtrace_pte_decode  PTE and swap-entry decoding into page records
+ *   cowtrace_runs        which page record joins the run before it
  *   cowtrace_walk        the walker on a real mm: fault, write-protect, unmap
  */
 #include <kunit/test.h>
@@ -270,6 +271,113 @@ static struct kunit_case pte_decode_test_cases[] = {
 static struct kunit_suite cowtrace_pte_decode_suite = {
 	.name = "cowtrace_pte_decode",
 	.test_cases = pte_decode_test_cases,
+};
+
+/* ---- cowtrace_runs: which page joins the run before it ----------------- */
+
+/*
+ * Each case offers one page to a run of @run_pages pages that starts at
+ * address 0x10000, PFN 100 (with @run_step when it holds more than one).
+ */
+struct run_case {
+	const char *desc;
+	u32 run_pages, run_step;
+	struct cowtrace_page next;
+	bool joins;
+	u32 want_step; /* the run's step after the page joined */
+};
+
+#define RUN_PAGE(n, p)                                            \
+	{                                                         \
+		.addr = 0x10000 + PAGE_SIZE * (n), .pfn = (p),    \
+		.flags = COWTRACE_PTE_PRESENT | COWTRACE_PG_PAGE, \
+		.refcount = 1, .mapcount = 1, .folio_mapcount = 1 \
+	}
+
+static const struct run_case run_cases[] = {
+	{ "the next page at the next PFN joins", 1, 1, RUN_PAGE(1, 101), true,
+	  1 },
+	{ "the next page at the same PFN joins (zero page)", 1, 1,
+	  RUN_PAGE(1, 100), true, 0 },
+	{ "a PFN out of order does not", 1, 1, RUN_PAGE(1, 99), false, 1 },
+	{ "a gap in addresses does not", 1, 1, RUN_PAGE(2, 102), false, 1 },
+	{ "a run of three takes the fourth PFN", 3, 1, RUN_PAGE(3, 103), true,
+	  1 },
+	{ "a run of one PFN takes no other", 3, 0, RUN_PAGE(3, 103), false, 0 },
+	{ "a run of one PFN takes it again", 3, 0, RUN_PAGE(3, 100), true, 0 },
+	{ "other flags do not",
+	  1,
+	  1,
+	  { .addr = 0x11000,
+	    .pfn = 101,
+	    .flags = COWTRACE_PTE_PRESENT | COWTRACE_PTE_WRITE |
+		     COWTRACE_PG_PAGE,
+	    .refcount = 1,
+	    .mapcount = 1,
+	    .folio_mapcount = 1 },
+	  false,
+	  1 },
+	{ "another mapcount does not",
+	  1,
+	  1,
+	  { .addr = 0x11000,
+	    .pfn = 101,
+	    .flags = COWTRACE_PTE_PRESENT | COWTRACE_PG_PAGE,
+	    .refcount = 1,
+	    .mapcount = 2,
+	    .folio_mapcount = 1 },
+	  false,
+	  1 },
+	{ "another refcount does not",
+	  1,
+	  1,
+	  { .addr = 0x11000,
+	    .pfn = 101,
+	    .flags = COWTRACE_PTE_PRESENT | COWTRACE_PG_PAGE,
+	    .refcount = 2,
+	    .mapcount = 1,
+	    .folio_mapcount = 1 },
+	  false,
+	  1 },
+};
+
+static void run_case_desc(const struct run_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(run, run_cases, run_case_desc);
+
+static void run_extend_case(struct kunit *test)
+{
+	const struct run_case *c = test->param_value;
+	struct cowtrace_page_run run = {
+		.first = RUN_PAGE(0, 100),
+		.nr_pages = c->run_pages,
+		.pfn_step = c->run_step,
+	};
+	struct cowtrace_page_run before = run;
+
+	KUNIT_EXPECT_EQ(test, run_extend(&run, &c->next), c->joins);
+	if (!c->joins) {
+		/* a refused page leaves the run as it was */
+		KUNIT_EXPECT_EQ(test, memcmp(&run, &before, sizeof(run)), 0);
+		return;
+	}
+	KUNIT_EXPECT_EQ(test, run.nr_pages, c->run_pages + 1);
+	KUNIT_EXPECT_EQ(test, run.pfn_step, c->want_step);
+	/* the first page stands for the run: joining does not change it */
+	KUNIT_EXPECT_TRUE(test, !memcmp(&run.first, &before.first,
+					sizeof(run.first)));
+}
+
+static struct kunit_case run_test_cases[] = { KUNIT_CASE_PARAM(run_extend_case,
+							       run_gen_params),
+					      {} };
+
+static struct kunit_suite cowtrace_runs_suite = {
+	.name = "cowtrace_runs",
+	.test_cases = run_test_cases,
 };
 
 /* ---- cowtrace_walk: a real mm ------------------------------------------ */
@@ -553,4 +661,4 @@ static struct kunit_suite cowtrace_walk_suite = {
 };
 
 kunit_test_suites(&cowtrace_vma_flags_suite, &cowtrace_pte_decode_suite,
-		  &cowtrace_walk_suite);
+		  &cowtrace_runs_suite, &cowtrace_walk_suite);

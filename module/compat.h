@@ -129,6 +129,24 @@ static inline unsigned int cowtrace_page_mapcount(struct page *page)
 }
 
 /*
+ * On every kernel above, a page's mapcount is its own PTE mappings
+ * (_mapcount + 1) plus a term that is the same for every page of its folio:
+ * the folio's entire (PMD/PUD) mappings, less 6.1's DoubleMap correction.
+ * The walker reads that term once per folio, and for each of a THP's 512
+ * pages only the page's own count.
+ */
+static inline int cowtrace_page_own_mapcount(struct page *page)
+{
+	return atomic_read(&page->_mapcount) + 1;
+}
+
+static inline int cowtrace_folio_mapcount_base(struct folio *folio)
+{
+	return cowtrace_page_mapcount(&folio->page) -
+	       cowtrace_page_own_mapcount(&folio->page);
+}
+
+/*
  * How many page tables map any page of the folio: folio_mapcount().  On 6.1
  * that function is out of line and not exported, so its loop is repeated here;
  * it is O(folio pages), and the walker caches the result per folio.
@@ -158,6 +176,17 @@ static inline unsigned int cowtrace_folio_mapcount(struct folio *folio)
 	return folio_mapcount(folio);
 #endif
 }
+
+/* The tag bits of folio->mapping: FOLIO_MAPPING_* since 6.16, PAGE_* before. */
+#ifdef FOLIO_MAPPING_KSM
+#define COWTRACE_MAPPING_ANON FOLIO_MAPPING_ANON
+#define COWTRACE_MAPPING_KSM FOLIO_MAPPING_KSM
+#define COWTRACE_MAPPING_FLAGS FOLIO_MAPPING_FLAGS
+#else
+#define COWTRACE_MAPPING_ANON PAGE_MAPPING_ANON
+#define COWTRACE_MAPPING_KSM PAGE_MAPPING_KSM
+#define COWTRACE_MAPPING_FLAGS PAGE_MAPPING_FLAGS
+#endif
 
 /* Make a PTE writable outside any VMA (6.6 gave pte_mkwrite() a vma). */
 static inline pte_t cowtrace_pte_mkwrite(pte_t pte)

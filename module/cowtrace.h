@@ -39,17 +39,27 @@ struct cowtrace_walk {
 	unsigned long end;
 	struct cowtrace_vma *vmas; /* NULL: no VMA records */
 	struct cowtrace_page *pages; /* NULL: no page records */
+	struct cowtrace_page_run *runs; /* instead of pages: runs of pages */
 	char *names; /* NULL: no VMA names */
 	char *pathbuf; /* PATH_MAX scratch, needed with names */
 	unsigned int vma_cap, page_cap, names_cap;
 	/* in/out: where the next chunk starts */
 	unsigned long addr;
 	/* out: what this chunk produced */
-	unsigned int nr_vmas, nr_pages, names_len;
+	unsigned int nr_vmas, nr_pages, names_len; /* nr_pages: runs, if runs */
 	/* private */
 	unsigned long last_vma_start; /* VMA already reported by this walk */
-	struct folio *mapcount_folio; /* folio whose mapcount is cached */
-	unsigned int folio_mapcount;
+	/*
+	 * What the folio says as a whole, read once for all its pages (512
+	 * for a 2 MiB THP); valid only while its page-table lock is held.
+	 */
+	struct {
+		struct folio *folio;
+		u32 flags; /* COWTRACE_PG_*, but for the per-page ones */
+		u32 refcount;
+		u32 mapcount;
+		int page_mapcount_base; /* see cowtrace_folio_mapcount_base() */
+	} folio_facts;
 };
 
 void cowtrace_walk_init(struct cowtrace_walk *w, struct mm_struct *mm,

@@ -106,8 +106,10 @@ static long ioctl_version(struct file *file, void __user *uarg)
 	v.page_size = PAGE_SIZE;
 	v.vma_rec_size = sizeof(struct cowtrace_vma);
 	v.page_rec_size = sizeof(struct cowtrace_page);
+	v.run_rec_size = sizeof(struct cowtrace_page_run);
+	v.reserved = 0;
 	v.kernel_version = COWTRACE_KERNEL;
-	v.features = COWTRACE_FEAT_PAGE_MAPCOUNT;
+	v.features = COWTRACE_FEAT_PAGE_MAPCOUNT | COWTRACE_FEAT_RUNS;
 	if (IS_ENABLED(CONFIG_KRETPROBES))
 		v.features |= COWTRACE_FEAT_TRACE;
 	if (IS_ENABLED(CONFIG_MEM_SOFT_DIRTY))
@@ -165,8 +167,15 @@ int cowtrace_check_snapshot_args(const struct cowtrace_snapshot *a)
 	return 0;
 }
 
+static size_t page_rec_size(const struct cowtrace_snapshot *a)
+{
+	return a->flags & COWTRACE_SNAP_RUNS ?
+		       sizeof(struct cowtrace_page_run) :
+		       sizeof(struct cowtrace_page);
+}
+
 struct snapshot_bufs {
-	struct cowtrace_page *pages;
+	void *pages; /* struct cowtrace_page or, with SNAP_RUNS, _page_run */
 	struct cowtrace_vma *vmas;
 	char *names;
 	char *pathbuf;
@@ -187,7 +196,7 @@ static int alloc_bufs(struct snapshot_bufs *b,
 	if (a->page_cap) {
 		b->pages = kvmalloc_array(min_t(u32, a->page_cap,
 						COWTRACE_CHUNK_PAGES),
-					  sizeof(*b->pages), GFP_KERNEL);
+					  page_rec_size(a), GFP_KERNEL);
 		if (!b->pages)
 			goto nomem;
 	}
@@ -211,18 +220,20 @@ nomem:
 }
 
 /* Copy one chunk out; names offsets become offsets into the user's buffer. */
-static int copy_chunk(struct cowtrace_snapshot *a, struct cowtrace_walk *w)
+static int copy_chunk(struct cowtrace_snapshot *a, struct cowtrace_walk *w,
+		      const void *pages)
 {
 	void __user *upages = u64_to_user_ptr(a->pages);
 	void __user *uvmas = u64_to_user_ptr(a->vmas);
 	void __user *unames = u64_to_user_ptr(a->names);
+	size_t rec_size = page_rec_size(a);
 	unsigned int i;
 
 	for (i = 0; i < w->nr_vmas; i++)
 		if (w->vmas[i].name_len)
 			w->vmas[i].name_off += a->names_len;
-	if (copy_to_user(upages + (size_t)a->page_count * sizeof(*w->pages),
-			 w->pages, (size_t)w->nr_pages * sizeof(*w->pages)) ||
+	if (copy_to_user(upages + (size_t)a->page_count * rec_size, pages,
+			 (size_t)w->nr_pages * rec_size) ||
 	    copy_to_user(uvmas + (size_t)a->vma_count * sizeof(*w->vmas),
 			 w->vmas, (size_t)w->nr_vmas * sizeof(*w->vmas)) ||
 	    copy_to_user(unames + a->names_len, w->names, w->names_len))
@@ -262,7 +273,10 @@ static long ioctl_snapshot(struct file *file, void __user *uarg)
 		goto out_mm;
 
 	cowtrace_walk_init(&w, mm, a.start, min_t(u64, a.end, mm->task_size));
-	w.pages = b.pages;
+	if (a.flags & COWTRACE_SNAP_RUNS)
+		w.runs = b.pages;
+	else
+		w.pages = b.pages;
 	w.vmas = b.vmas;
 	w.names = b.names;
 	w.pathbuf = b.pathbuf;
@@ -274,12 +288,12 @@ static long ioctl_snapshot(struct file *file, void __user *uarg)
 		w.names_cap = min_t(u32, a.names_cap - a.names_len,
 				    COWTRACE_CHUNK_NAMES);
 		/* a requested buffer is full: the caller resumes at next */
-		if ((w.pages && !w.page_cap) || (w.vmas && !w.vma_cap))
+		if ((b.pages && !w.page_cap) || (w.vmas && !w.vma_cap))
 			break;
 		err = cowtrace_walk_chunk(&w);
 		if (err)
 			goto out_bufs;
-		err = copy_chunk(&a, &w);
+		err = copy_chunk(&a, &w, b.pages);
 		if (err)
 			goto out_bufs;
 		if (fatal_signal_pending(current)) {

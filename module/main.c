@@ -16,7 +16,8 @@
 /* The ABI promises these sizes; docs/abi.md documents the layouts. */
 static_assert(sizeof(struct cowtrace_page) == 32);
 static_assert(sizeof(struct cowtrace_vma) == 64);
-static_assert(sizeof(struct cowtrace_version) == 32);
+static_assert(sizeof(struct cowtrace_version) == 40);
+static_assert(sizeof(struct cowtrace_page_run) == 40);
 static_assert(sizeof(struct cowtrace_mm_info) == 112);
 static_assert(sizeof(struct cowtrace_snapshot) == 96);
 static_assert(sizeof(struct cowtrace_event) == 96);

@@ -153,20 +153,128 @@ static bool fill_vma(struct cowtrace_vma *rec, struct vm_area_struct *vma,
 	return true;
 }
 
-static struct cowtrace_page *emit_page(struct walk_state *s, unsigned long addr)
+/*
+ * The helpers from here to walk_pte_table() run once per page, so they are
+ * inlined into the loops: a call and return per helper per page cost more
+ * than the work they do (several times over under QEMU's TCG, where a return
+ * is a lookup).
+ *
+ * Fold @page into @run when it is the run's next page: the next address, the
+ * PFN one on (or the same PFN, for a run of zero-page mappings), and every
+ * other field equal.  Returns false, changing nothing, otherwise.
+ */
+static __always_inline bool run_extend(struct cowtrace_page_run *run,
+				       const struct cowtrace_page *page)
+{
+	const struct cowtrace_page *first = &run->first;
+	u64 n = run->nr_pages;
+	u32 step;
+
+	if (page->addr != first->addr + n * PAGE_SIZE ||
+	    page->flags != first->flags || page->refcount != first->refcount ||
+	    page->mapcount != first->mapcount ||
+	    page->folio_mapcount != first->folio_mapcount || n == U32_MAX)
+		return false;
+	if (n == 1) {
+		if (page->pfn == first->pfn + 1)
+			step = 1;
+		else if (page->pfn == first->pfn)
+			step = 0;
+		else
+			return false;
+		run->pfn_step = step;
+	} else if (page->pfn != first->pfn + n * run->pfn_step) {
+		return false;
+	}
+	run->nr_pages++;
+	return true;
+}
+
+/*
+ * Hand one page record to the chunk: into the run before it when it extends
+ * it, else into a new record.  False, with w->addr at the page, when the
+ * chunk's buffer is full.
+ */
+static __always_inline bool push_page(struct walk_state *s,
+				      const struct cowtrace_page *page)
 {
 	struct cowtrace_walk *w = s->w;
-	struct cowtrace_page *rec;
+	struct cowtrace_page_run *run;
 
+	if (w->runs && w->nr_pages &&
+	    run_extend(&w->runs[w->nr_pages - 1], page))
+		return true;
 	if (w->nr_pages >= w->page_cap) {
 		s->stop = true;
-		w->addr = addr;
-		return NULL;
+		w->addr = page->addr;
+		return false;
 	}
-	rec = &w->pages[w->nr_pages++];
-	memset(rec, 0, sizeof(*rec));
-	rec->addr = addr;
-	return rec;
+	if (!w->runs) {
+		w->pages[w->nr_pages++] = *page;
+		return true;
+	}
+	run = &w->runs[w->nr_pages++];
+	run->first = *page;
+	run->nr_pages = 1;
+	run->pfn_step = 1;
+	return true;
+}
+
+/*
+ * The folio-wide facts, read once per folio.  Its flags word and mapping are
+ * each read once and tested here, because every folio_test_*() reads them
+ * again.  A small folio is its one page, so its facts are the page's.
+ */
+static __always_inline void read_folio_facts(struct cowtrace_walk *w,
+					     struct folio *folio)
+{
+	unsigned long pf = READ_ONCE(*folio_flags(folio, 0));
+	unsigned long mapping = (unsigned long)READ_ONCE(folio->mapping);
+	bool large = pf & BIT(PG_head);
+	bool anon_excl_tracked = false;
+	u32 flags = COWTRACE_PG_PAGE;
+
+	if (mapping & COWTRACE_MAPPING_ANON) {
+		flags |= COWTRACE_PG_ANON;
+		if ((mapping & COWTRACE_MAPPING_FLAGS) == COWTRACE_MAPPING_KSM)
+			flags |= COWTRACE_PG_KSM;
+		else
+			anon_excl_tracked = true;
+	}
+	if (large) {
+		flags |= folio_test_hugetlb(folio) ? COWTRACE_PG_HUGETLB :
+						     COWTRACE_PG_THP;
+		flags |= min_t(u32, folio_order(folio), 31)
+			 << COWTRACE_ORDER_SHIFT;
+		w->folio_facts.page_mapcount_base =
+			cowtrace_folio_mapcount_base(folio);
+		/* summing a THP's 512 mapcounts once per page: quadratic */
+		w->folio_facts.mapcount = cowtrace_folio_mapcount(folio);
+	} else {
+		if (anon_excl_tracked && (pf & BIT(PG_anon_exclusive)))
+			flags |= COWTRACE_PG_ANON_EXCL;
+		w->folio_facts.mapcount =
+			cowtrace_page_own_mapcount(&folio->page);
+	}
+	if ((pf & BIT(PG_swapbacked)) && (pf & BIT(PG_swapcache)))
+		flags |= COWTRACE_PG_SWAPCACHE;
+	if (pf & BIT(PG_lru))
+		flags |= COWTRACE_PG_LRU;
+	if (pf & BIT(PG_mlocked))
+		flags |= COWTRACE_PG_MLOCKED;
+	w->folio_facts.refcount = folio_ref_count(folio);
+	/* a small folio's pins are counted in its refcount */
+	if (large ? folio_maybe_dma_pinned(folio) :
+		    w->folio_facts.refcount >= GUP_PIN_COUNTING_BIAS)
+		flags |= COWTRACE_PG_DMA_PINNED;
+	w->folio_facts.flags = flags;
+	w->folio_facts.folio = folio;
+}
+
+/* The facts cached for a folio are for the lock held when they were read. */
+static void forget_folio_facts(struct cowtrace_walk *w)
+{
+	w->folio_facts.folio = NULL;
 }
 
 /*
@@ -174,50 +282,38 @@ static struct cowtrace_page *emit_page(struct walk_state *s, unsigned long addr)
  * stays mapped, and so allocated, while it is read.  @entire: the folio is
  * mapped whole by one PMD or PUD leaf.
  */
-static void fill_page(struct cowtrace_walk *w, struct cowtrace_page *rec,
-		      struct page *page, bool entire)
+static __always_inline void fill_page(struct cowtrace_walk *w,
+				      struct cowtrace_page *rec,
+				      struct page *page, struct folio *folio,
+				      bool entire)
 {
-	struct folio *folio = page_folio(page);
-	u32 flags = COWTRACE_PG_PAGE;
+	u32 flags;
 
-	if (PageAnon(page)) {
-		flags |= COWTRACE_PG_ANON;
-		if (cowtrace_page_ksm(page))
-			flags |= COWTRACE_PG_KSM;
-		/*
-		 * A folio mapped whole (a PMD-mapped THP, hugetlb) keeps
-		 * PG_anon_exclusive on its head page only; a PTE-mapped one
-		 * keeps it per page.
-		 */
-		else if (PageAnonExclusive(entire || folio_test_hugetlb(folio) ?
-						   &folio->page :
-						   page))
-			flags |= COWTRACE_PG_ANON_EXCL;
+	if (w->folio_facts.folio != folio)
+		read_folio_facts(w, folio);
+	flags = w->folio_facts.flags;
+	rec->refcount = w->folio_facts.refcount;
+	rec->folio_mapcount = w->folio_facts.mapcount;
+	if (!(flags & (COWTRACE_PG_THP | COWTRACE_PG_HUGETLB))) {
+		rec->flags |= flags;
+		rec->mapcount = w->folio_facts.mapcount;
+		return;
 	}
-	if (folio_test_large(folio)) {
-		flags |= folio_test_hugetlb(folio) ? COWTRACE_PG_HUGETLB :
-						     COWTRACE_PG_THP;
-		flags |= PageHead(page) ? COWTRACE_PG_HEAD : COWTRACE_PG_TAIL;
-	}
-	if (folio_maybe_dma_pinned(folio))
-		flags |= COWTRACE_PG_DMA_PINNED;
-	if (folio_test_swapcache(folio))
-		flags |= COWTRACE_PG_SWAPCACHE;
-	if (folio_test_lru(folio))
-		flags |= COWTRACE_PG_LRU;
-	if (folio_test_mlocked(folio))
-		flags |= COWTRACE_PG_MLOCKED;
-	flags |= min_t(u32, folio_order(folio), 31) << COWTRACE_ORDER_SHIFT;
-
+	flags |= page == &folio->page ? COWTRACE_PG_HEAD : COWTRACE_PG_TAIL;
+	rec->mapcount = w->folio_facts.page_mapcount_base +
+			cowtrace_page_own_mapcount(page);
+	/*
+	 * A folio mapped whole (a PMD-mapped THP, hugetlb) keeps
+	 * PG_anon_exclusive on its head page only; a PTE-mapped one keeps it
+	 * per page.
+	 */
+	if ((flags & (COWTRACE_PG_ANON | COWTRACE_PG_KSM)) ==
+		    COWTRACE_PG_ANON &&
+	    PageAnonExclusive(entire || (flags & COWTRACE_PG_HUGETLB) ?
+				      &folio->page :
+				      page))
+		flags |= COWTRACE_PG_ANON_EXCL;
 	rec->flags |= flags;
-	rec->refcount = folio_ref_count(folio);
-	rec->mapcount = cowtrace_page_mapcount(page);
-	/* summing a THP's 512 mapcounts once per page would be quadratic */
-	if (w->mapcount_folio != folio) {
-		w->mapcount_folio = folio;
-		w->folio_mapcount = cowtrace_folio_mapcount(folio);
-	}
-	rec->folio_mapcount = w->folio_mapcount;
 }
 
 /* A non-present PTE (or hugetlb leaf): swap, migration, device, marker. */
@@ -263,7 +359,7 @@ static void fill_swap_pte(struct cowtrace_page *rec, pte_t pte,
  * architectures with pte_special (all we build for): special PTEs (zero
  * page, PFN maps) have none.
  */
-static struct page *pte_page_or_null(pte_t pte)
+static __always_inline struct page *pte_page_or_null(pte_t pte)
 {
 	unsigned long pfn = pte_pfn(pte);
 
@@ -276,7 +372,7 @@ static struct page *pte_page_or_null(pte_t pte)
  * The bits of a present entry, at any level: huge entries are read in PTE
  * format (see walk_leaf()).
  */
-static u32 present_entry_flags(pte_t pte)
+static __always_inline u32 present_entry_flags(pte_t pte)
 {
 	u32 flags = COWTRACE_PTE_PRESENT;
 
@@ -295,8 +391,8 @@ static u32 present_entry_flags(pte_t pte)
 	return flags;
 }
 
-static void fill_pte(struct cowtrace_walk *w, struct cowtrace_page *rec,
-		     pte_t pte)
+static __always_inline void fill_pte(struct cowtrace_walk *w,
+				     struct cowtrace_page *rec, pte_t pte)
 {
 	struct page *page;
 
@@ -314,14 +410,13 @@ static void fill_pte(struct cowtrace_walk *w, struct cowtrace_page *rec,
 	}
 	page = pte_page_or_null(pte);
 	if (page)
-		fill_page(w, rec, page, false);
+		fill_page(w, rec, page, page_folio(page), false);
 }
 
 static void walk_pte_table(struct walk_state *s, pmd_t *pmdp,
 			   unsigned long addr, unsigned long end, bool *retry)
 {
 	struct cowtrace_walk *w = s->w;
-	struct cowtrace_page *rec;
 	spinlock_t *ptl; /* held while PTEs and their pages are read */
 	pte_t *start_pte, *pte;
 	pmd_t pmdval;
@@ -338,18 +433,18 @@ static void walk_pte_table(struct walk_state *s, pmd_t *pmdp,
 	}
 	for (pte = start_pte; addr != end; pte++, addr += PAGE_SIZE) {
 		pte_t ptent = ptep_get(pte);
+		struct cowtrace_page rec = { .addr = addr };
 
 		if (pte_none(ptent))
 			continue;
-		rec = emit_page(s, addr);
-		if (!rec)
+		fill_pte(w, &rec, ptent);
+		if (!push_page(s, &rec))
 			break;
-		fill_pte(w, rec, ptent);
 	}
 out:
 	spin_unlock(ptl);
 	cowtrace_pte_unmap(start_pte);
-	w->mapcount_folio = NULL; /* unlocked: the folio may go away */
+	forget_folio_facts(w);
 }
 
 /*
@@ -364,8 +459,8 @@ static void walk_leaf(struct walk_state *s, pte_t entry, unsigned long pfn,
 {
 	struct cowtrace_walk *w = s->w;
 	struct vm_area_struct *vma = s->vma;
-	struct cowtrace_page *rec;
-	struct page *page = NULL;
+	struct cowtrace_page_run *tail_run = NULL;
+	struct folio *folio = NULL;
 	bool huge_zero = false;
 	u32 flags = level << COWTRACE_LEVEL_SHIFT;
 
@@ -373,33 +468,48 @@ static void walk_leaf(struct walk_state *s, pte_t entry, unsigned long pfn,
 	if (pte_present(entry))
 		flags |= present_entry_flags(entry);
 	if (pte_present(entry) && pfn_valid(pfn)) {
-		page = pfn_to_page(pfn);
+		folio = page_folio(pfn_to_page(pfn));
 		/*
 		 * huge_zero_pfn is not exported.  Only the huge zero page can
 		 * be PMD-mapped in an anonymous VMA without being anonymous.
 		 */
-		huge_zero = vma_is_anonymous(vma) && !PageAnon(page);
+		huge_zero = vma_is_anonymous(vma) && !folio_test_anon(folio);
+		if (huge_zero)
+			flags |= COWTRACE_PG_ZERO | COWTRACE_PG_THP |
+				 (folio_order(folio) << COWTRACE_ORDER_SHIFT);
 	}
 	for (; addr != end; addr += PAGE_SIZE) {
 		unsigned long index = (addr - base) >> PAGE_SHIFT;
+		struct cowtrace_page rec = { .addr = addr, .flags = flags };
+		struct page *page;
 
-		rec = emit_page(s, addr);
-		if (!rec)
-			return;
-		rec->flags = flags;
 		if (!pte_present(entry)) {
-			fill_swap_pte(rec, entry, index);
-			continue;
+			fill_swap_pte(&rec, entry, index);
+		} else if (folio && !huge_zero) {
+			page = pfn_to_page(pfn + index);
+			/*
+			 * Every tail page of the folio has the same record
+			 * but for its address, PFN and own mapcount: one that
+			 * matches the run the tail before it went into (the
+			 * last run) only lengthens it.
+			 */
+			if (tail_run && page != &folio->page &&
+			    tail_run->first.mapcount ==
+				    w->folio_facts.page_mapcount_base +
+					    cowtrace_page_own_mapcount(page)) {
+				tail_run->nr_pages++;
+				continue;
+			}
+			rec.pfn = pfn + index;
+			fill_page(w, &rec, page, folio, true);
+		} else {
+			rec.pfn = pfn + index;
 		}
-		rec->pfn = pfn + index;
-		if (huge_zero) {
-			rec->flags |= COWTRACE_PG_ZERO | COWTRACE_PG_THP |
-				      (folio_order(page_folio(page))
-				       << COWTRACE_ORDER_SHIFT);
-			continue;
-		}
-		if (page)
-			fill_page(w, rec, pfn_to_page(pfn + index), true);
+		if (!push_page(s, &rec))
+			return;
+		tail_run = w->runs && (rec.flags & COWTRACE_PG_TAIL) ?
+				   &w->runs[w->nr_pages - 1] :
+				   NULL;
 	}
 }
 
@@ -441,7 +551,7 @@ again:
 				  addr & PMD_MASK, addr, next,
 				  COWTRACE_LEVEL_PMD);
 			spin_unlock(ptl);
-			w->mapcount_folio = NULL;
+			forget_folio_facts(w);
 		} else if (!pmd_bad(pmd)) {
 			walk_pte_table(s, pmdp, addr, next, &retry);
 			if (retry)
@@ -490,7 +600,7 @@ static void walk_pud_range(struct walk_state *s, p4d_t *p4dp,
 					  addr & PUD_MASK, addr, next,
 					  COWTRACE_LEVEL_PUD);
 			spin_unlock(&w->mm->page_table_lock);
-			w->mapcount_folio = NULL;
+			forget_folio_facts(w);
 		} else if (!pud_bad(pud)) {
 			walk_pmd_range(s, pudp, addr, next);
 		}
@@ -543,7 +653,8 @@ void cowtrace_walk_init(struct cowtrace_walk *w, struct mm_struct *mm,
 	w->addr = start;
 	w->end = end;
 	w->last_vma_start = -1UL;
-	w->mapcount_folio = NULL;
+	w->runs = NULL;
+	forget_folio_facts(w);
 	w->nr_vmas = 0;
 	w->nr_pages = 0;
 	w->names_len = 0;
@@ -583,7 +694,7 @@ int cowtrace_walk_chunk(struct cowtrace_walk *w)
 			w->nr_vmas++;
 			w->last_vma_start = vma->vm_start;
 		}
-		if (w->pages) {
+		if (w->pages || w->runs) {
 			/* huge_pmd_unshare() needs i_mmap_rwsem for write */
 			if (is_vm_hugetlb_page(vma) && vma->vm_file) {
 				hugetlb_mapping = vma->vm_file->f_mapping;

@@ -198,11 +198,36 @@ static void ioctl_error(struct ct_error *err, const char *what, pid_t pid)
 	}
 }
 
+/*
+ * Append the pages of @n runs to s->pages, one record each: the in-memory
+ * snapshot is per page whatever the module sent.
+ */
+static int expand_runs(struct ct_snapshot *s, size_t *pcap,
+		       const struct cowtrace_page_run *runs, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		const struct cowtrace_page_run *r = &runs[i];
+
+		if (reserve((void **)&s->pages, pcap, s->nr_pages + r->nr_pages,
+			    sizeof(*s->pages)))
+			return -ENOMEM;
+		for (uint32_t j = 0; j < r->nr_pages; j++) {
+			struct cowtrace_page *p = &s->pages[s->nr_pages++];
+
+			*p = r->first;
+			p->addr += (uint64_t)j * s->page_size;
+			p->pfn += (uint64_t)j * r->pfn_step;
+		}
+	}
+	return 0;
+}
+
 int ct_snapshot_module(pid_t pid, uint64_t start, uint64_t end,
 		       struct ct_snapshot *s, struct ct_error *err)
 {
 	size_t vcap = 0, pcap = 0, ncap = 0;
 	struct cowtrace_version ver = { .size = sizeof(ver) };
+	struct cowtrace_page_run *runs = NULL;
 	struct cowtrace_snapshot a;
 	uint64_t next = start;
 	int fd, ret = -1;
@@ -223,6 +248,15 @@ int ct_snapshot_module(pid_t pid, uint64_t start, uint64_t end,
 			     ver.abi_version, COWTRACE_ABI_VERSION);
 		goto out;
 	}
+	/* runs are fewer bytes to copy; a module before them sends pages */
+	if ((ver.features & COWTRACE_FEAT_RUNS) &&
+	    ver.run_rec_size == sizeof(*runs)) {
+		runs = malloc(PAGE_BATCH * sizeof(*runs));
+		if (!runs) {
+			ct_set_error(err, ENOMEM, "out of memory");
+			goto out;
+		}
+	}
 	s->mm.size = sizeof(s->mm);
 	s->mm.pid = pid;
 	if (ioctl(fd, COWTRACE_IOC_MM_INFO, &s->mm)) {
@@ -232,8 +266,9 @@ int ct_snapshot_module(pid_t pid, uint64_t start, uint64_t end,
 	do {
 		if (reserve((void **)&s->vmas, &vcap, s->nr_vmas + VMA_BATCH,
 			    sizeof(*s->vmas)) ||
-		    reserve((void **)&s->pages, &pcap, s->nr_pages + PAGE_BATCH,
-			    sizeof(*s->pages)) ||
+		    (!runs && reserve((void **)&s->pages, &pcap,
+				      s->nr_pages + PAGE_BATCH,
+				      sizeof(*s->pages))) ||
 		    reserve((void **)&s->names, &ncap, s->names_len + NAMES_BATCH,
 			    1)) {
 			ct_set_error(err, ENOMEM, "out of memory");
@@ -246,7 +281,12 @@ int ct_snapshot_module(pid_t pid, uint64_t start, uint64_t end,
 		a.end = end;
 		a.vmas = (uintptr_t)(s->vmas + s->nr_vmas);
 		a.vma_cap = VMA_BATCH;
-		a.pages = (uintptr_t)(s->pages + s->nr_pages);
+		if (runs) {
+			a.flags = COWTRACE_SNAP_RUNS;
+			a.pages = (uintptr_t)runs;
+		} else {
+			a.pages = (uintptr_t)(s->pages + s->nr_pages);
+		}
 		a.page_cap = PAGE_BATCH;
 		a.names = (uintptr_t)(s->names + s->names_len);
 		a.names_cap = NAMES_BATCH;
@@ -268,7 +308,12 @@ int ct_snapshot_module(pid_t pid, uint64_t start, uint64_t end,
 			a.vma_count--;
 		}
 		s->nr_vmas += a.vma_count;
-		s->nr_pages += a.page_count;
+		if (!runs) {
+			s->nr_pages += a.page_count;
+		} else if (expand_runs(s, &pcap, runs, a.page_count)) {
+			ct_set_error(err, ENOMEM, "out of memory");
+			goto out;
+		}
 		s->names_len += a.names_len;
 		if (a.next <= next && a.next != end) {
 			ct_set_error(err, EPROTO, "the module made no progress at %#" PRIx64,
@@ -279,6 +324,7 @@ int ct_snapshot_module(pid_t pid, uint64_t start, uint64_t end,
 	} while (next < end);
 	ret = 0;
 out:
+	free(runs);
 	close(fd);
 	return ret;
 }

@@ -10,8 +10,11 @@
  * while it is read.  Each method reads exactly that region and is timed as
  * the best of --reps runs, into buffers allocated beforehand:
  *
- *   cowtrace     COWTRACE_IOC_SNAPSHOT: PFN, PTE bits, mapcount, refcount and
- *                page flags for every populated page (32 bytes a page).
+ *   cowtrace     COWTRACE_IOC_SNAPSHOT with COWTRACE_SNAP_RUNS, as the tool
+ *                calls it: PFN, PTE bits, mapcount, refcount and page flags
+ *                for every populated page, as runs of like pages (40 bytes a
+ *                run; a page unlike its neighbours is a run of one).
+ *   per-page     the same ioctl without runs: 32 bytes for every page.
  *   pagemap      one pread of /proc/PID/pagemap over the region: 8 bytes a
  *                page, PFN and four flags, no write bit.  The baseline.
  *   page-types   what tools/mm/page-types does: pagemap, then kpagecount and
@@ -34,6 +37,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,30 +148,53 @@ static void kill_target(struct target *t)
 
 struct bufs {
 	struct cowtrace_page *pages;
+	struct cowtrace_page_run *runs;
 	struct cowtrace_vma *vmas;
 	uint64_t *pm, *counts, *flags;
 	struct page_region *regions;
 	size_t cap_pages, cap_vmas;
 };
 
+/* Records the last cowtrace call returned: runs, or pages. */
+static uint64_t last_records;
+
 /* Returns populated pages read. */
-static uint64_t run_cowtrace(const struct target *t, uint64_t start, uint64_t end,
-			     struct bufs *b)
+static uint64_t snapshot(const struct target *t, uint64_t start, uint64_t end,
+			 struct bufs *b, bool runs)
 {
 	struct cowtrace_snapshot a = {
 		.size = sizeof(a), .pid = t->pid, .start = start, .end = end,
-		.pages = (uintptr_t)b->pages, .page_cap = b->cap_pages,
+		.flags = runs ? COWTRACE_SNAP_RUNS : 0,
+		.pages = runs ? (uintptr_t)b->runs : (uintptr_t)b->pages,
+		.page_cap = b->cap_pages,
 		.vmas = (uintptr_t)b->vmas, .vma_cap = b->cap_vmas,
 	};
-	uint64_t total = 0;
+	uint64_t total = 0, records = 0;
 
 	do {
 		if (ioctl(ctl_fd, COWTRACE_IOC_SNAPSHOT, &a))
 			die("COWTRACE_IOC_SNAPSHOT");
-		total += a.page_count;
+		records += a.page_count;
+		if (!runs)
+			total += a.page_count;
+		for (uint32_t i = 0; runs && i < a.page_count; i++)
+			total += b->runs[i].nr_pages;
 		a.start = a.next;
 	} while (a.next < end);
+	last_records = records;
 	return total;
+}
+
+static uint64_t run_cowtrace(const struct target *t, uint64_t start, uint64_t end,
+			     struct bufs *b)
+{
+	return snapshot(t, start, end, b, true);
+}
+
+static uint64_t run_per_page(const struct target *t, uint64_t start, uint64_t end,
+			     struct bufs *b)
+{
+	return snapshot(t, start, end, b, false);
 }
 
 static int open_proc(pid_t pid, const char *file)
@@ -299,7 +326,7 @@ static void cell(double secs, uint64_t pages, double base)
 
 int main(int argc, char **argv)
 {
-	uint64_t mib = 1024, pages;
+	uint64_t mib = 1024, pages = 0;
 	int reps = 5, scale = 1;
 	struct bufs b = { 0 };
 
@@ -325,28 +352,36 @@ int main(int argc, char **argv)
 		b.cap_pages = (mib << 20) / PAGE;
 	b.cap_vmas = 16384;
 	b.pages = calloc(b.cap_pages, sizeof(*b.pages));
+	b.runs = calloc(b.cap_pages, sizeof(*b.runs));
 	b.vmas = calloc(b.cap_vmas, sizeof(*b.vmas));
 	b.pm = calloc(b.cap_pages, sizeof(*b.pm));
 	b.counts = calloc(1024, 8);
 	b.flags = calloc(1024, 8);
 	b.regions = calloc(b.cap_pages, sizeof(*b.regions));
-	if (!b.pages || !b.vmas || !b.pm || !b.counts || !b.flags || !b.regions)
+	if (!b.pages || !b.runs || !b.vmas || !b.pm || !b.counts || !b.flags || !b.regions)
 		die("calloc");
 
 	printf("### Snapshot speed: %" PRIu64 " MiB anonymous region, best of %d\n\n", mib, reps);
 	printf("Time, pages/s (populated pages over time) and time relative to one pread of pagemap.\n\n");
-	printf("| shape | populated pages | cowtrace ioctl | pagemap pread | page-types way | PAGEMAP_SCAN |\n");
-	printf("|---|---|---|---|---|---|\n");
+	printf("| shape | populated pages | cowtrace ioctl (runs) | runs | per-page records | pagemap pread | page-types way | PAGEMAP_SCAN |\n");
+	printf("|---|---|---|---|---|---|---|---|\n");
 	for (int s = 0; s < NR_SHAPES; s++) {
 		static const uint64_t every[] = { 1, 2, 64, 512 };
 		struct target t = spawn_target(mib << 20, s, every[s], 0);
 		uint64_t end = t.start + t.len;
-		double base, ct, pt, scan;
+		double base, ct, pp, pt, scan;
+		uint64_t runs;
 
 		base = best_time(run_pagemap, &t, t.start, end, &b, reps, &pages);
 		ct = best_time(run_cowtrace, &t, t.start, end, &b, reps, &t.populated);
+		runs = last_records;
+		pp = best_time(run_per_page, &t, t.start, end, &b, reps, &pages);
+		if (pages != t.populated)
+			die("per-page records and runs disagree on the populated pages");
 		printf("| %s | %" PRIu64 " |", shape_names[s], t.populated);
 		cell(ct, t.populated, base);
+		printf(" %" PRIu64 " |", runs);
+		cell(pp, t.populated, base);
 		cell(base, t.populated, base);
 		pt = best_time(run_page_types, &t, t.start, end, &b, reps, &pages);
 		cell(pt, t.populated, base);

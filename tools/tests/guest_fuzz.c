@@ -175,7 +175,9 @@ static void fill_arg(unsigned int nr, uint64_t *arg, pid_t live, pid_t gone)
 		struct cowtrace_snapshot *s = (void *)arg;
 
 		s->size = any_size(sizeof(*s));
-		s->flags = rnd() % 4 ? 0 : rnd();
+		/* per-page records, runs, or junk */
+		s->flags = rnd() % 4 ? (rnd() % 2 ? COWTRACE_SNAP_RUNS : 0) :
+				       rnd();
 		s->pid = any_pid(live, gone);
 		s->reserved = rnd() % 4 ? 0 : (uint32_t)rnd();
 		s->start = any_address();

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -48,6 +49,8 @@ TEST(version_and_layout)
 	EXPECT_EQ(v.abi_version, COWTRACE_ABI_VERSION);
 	EXPECT_EQ(v.page_size, sysconf(_SC_PAGESIZE));
 	EXPECT_EQ(v.page_rec_size, sizeof(struct cowtrace_page));
+	EXPECT_TRUE(v.features & COWTRACE_FEAT_RUNS);
+	EXPECT_EQ(v.run_rec_size, sizeof(struct cowtrace_page_run));
 	EXPECT_EQ(v.vma_rec_size, sizeof(struct cowtrace_vma));
 	EXPECT_EQ(sizeof(struct cowtrace_page), 32);
 	EXPECT_TRUE(v.features & COWTRACE_FEAT_SOFT_DIRTY);
@@ -504,6 +507,100 @@ TEST(continuation_matches_single_call)
 	EXPECT_GE(calls, whole.nr_pages / 7);
 	close(fd);
 	ct_snapshot_free(&whole);
+	puppet_kill(&p);
+}
+
+/* All of [start, end) of @pid in one call, per page or as runs. */
+static uint32_t snap_raw(int fd, pid_t pid, uint64_t start, uint64_t end,
+			 void *buf, uint32_t cap, uint64_t flags)
+{
+	struct cowtrace_snapshot a = {
+		.size = sizeof(a), .flags = flags, .pid = pid, .start = start,
+		.end = end, .pages = (uintptr_t)buf, .page_cap = cap,
+	};
+
+	if (ioctl(fd, COWTRACE_IOC_SNAPSHOT, &a) || a.next != end)
+		FAIL("COWTRACE_IOC_SNAPSHOT flags %#llx: %s, next %#llx",
+		     (unsigned long long)flags, strerror(errno),
+		     (unsigned long long)a.next);
+	return a.page_count;
+}
+
+/*
+ * The same stopped process read per page and as runs: the runs, expanded,
+ * are the per-page records, field by field.  Written small pages, the zero
+ * page, a THP (where the kernel gives one) and a hole between them.
+ */
+TEST(runs_expand_to_the_per_page_records)
+{
+	enum { CAP = 4096, SMALL = 64, ZERO = 32 };
+	uint64_t small, zero, thp = 0, start, end;
+	struct cowtrace_page_run *runs;
+	struct cowtrace_page *pages;
+	uint32_t np, nr, zero_runs = 0, thp_runs = 0;
+	bool thp_pmd = false;
+	size_t k = 0;
+	struct puppet p;
+	int fd = must_open_ctl();
+
+	pages = calloc(CAP, sizeof(*pages));
+	runs = calloc(CAP, sizeof(*runs));
+	ASSERT_TRUE(pages && runs);
+	must_spawn(&p);
+	small = must_call(&p, PUP_MMAP, 8ul << 20, PUP_MAP_ALIGN_2M,
+			  PROT_READ | PROT_WRITE);
+	must_call(&p, PUP_MADVISE, small, 4ul << 20, MADV_NOHUGEPAGE);
+	must_call(&p, PUP_WRITE, small, SMALL * PAGE, 3);
+	zero = small + (2ul << 20);
+	must_call(&p, PUP_READ, zero, ZERO * PAGE, 0);
+	if (thp_enabled()) {
+		thp = small + (4ul << 20);
+		must_call(&p, PUP_MADVISE, thp, 2ul << 20, MADV_HUGEPAGE);
+		must_call(&p, PUP_WRITE, thp, 2ul << 20, 4);
+	}
+	start = small;
+	end = small + (8ul << 20);
+
+	np = snap_raw(fd, p.pid, start, end, pages, CAP, 0);
+	nr = snap_raw(fd, p.pid, start, end, runs, CAP, COWTRACE_SNAP_RUNS);
+	for (uint32_t i = 0; i < nr; i++) {
+		const struct cowtrace_page_run *r = &runs[i];
+
+		ASSERT_GE(r->nr_pages, 1);
+		ASSERT_LE(r->pfn_step, 1);
+		for (uint32_t j = 0; j < r->nr_pages; j++, k++) {
+			const struct cowtrace_page *want = &pages[k];
+
+			ASSERT_GT(np, k);
+			EXPECT_EQ(r->first.addr + j * PAGE, want->addr);
+			EXPECT_EQ(r->first.pfn + j * r->pfn_step, want->pfn);
+			/* PG_LRU changes on its own (per-CPU batch drains) */
+			EXPECT_EQ(r->first.flags & ~COWTRACE_PG_LRU,
+				  want->flags & ~COWTRACE_PG_LRU);
+			EXPECT_EQ(r->first.refcount, want->refcount);
+			EXPECT_EQ(r->first.mapcount, want->mapcount);
+			EXPECT_EQ(r->first.folio_mapcount, want->folio_mapcount);
+			if (ct_failed())
+				ct_abort();
+		}
+		if (r->first.addr >= zero && r->first.addr < zero + ZERO * PAGE)
+			zero_runs++;
+		if (thp && r->first.addr >= thp && r->first.addr < thp + (2ul << 20))
+			thp_runs++;
+	}
+	EXPECT_EQ(k, np);
+	for (k = 0; thp && k < np; k++)
+		if (pages[k].addr == thp)
+			thp_pmd = COWTRACE_PAGE_LEVEL(pages[k].flags) ==
+				  COWTRACE_LEVEL_PMD;
+	EXPECT_EQ(np, SMALL + ZERO + (thp ? 512 : 0));
+	/* what runs are for: the zero page is one run, a THP its head and tails */
+	EXPECT_EQ(zero_runs, 1);
+	if (thp_pmd)
+		EXPECT_EQ(thp_runs, 2);
+	close(fd);
+	free(pages);
+	free(runs);
 	puppet_kill(&p);
 }
 

@@ -50,6 +50,8 @@ struct cowtrace_version {
 	__u32 page_rec_size;	/* out: sizeof(struct cowtrace_page) */
 	__u32 kernel_version;	/* out: KERNEL_VERSION(major, minor, 0) built for */
 	__u32 features;		/* out: COWTRACE_FEAT_* */
+	__u32 run_rec_size;	/* out: sizeof(struct cowtrace_page_run) */
+	__u32 reserved;		/* out: 0 */
 };
 
 /* Which optional PTE and page facts the running kernel can report. */
@@ -60,6 +62,7 @@ struct cowtrace_version {
 #define COWTRACE_FEAT_HUGETLB		(1U << 4)	/* CONFIG_HUGETLB_PAGE */
 #define COWTRACE_FEAT_PAGE_MAPCOUNT	(1U << 5)	/* per-page mapcount is exact */
 #define COWTRACE_FEAT_TRACE		(1U << 6)	/* event tracing (kprobes) */
+#define COWTRACE_FEAT_RUNS		(1U << 7)	/* COWTRACE_SNAP_RUNS */
 
 /* ---------------------------------------------------------------------- */
 /* Per-mm facts                                                            */
@@ -204,8 +207,25 @@ struct cowtrace_page {
 #define COWTRACE_PAGE_ORDER(flags) \
 	(((flags) & COWTRACE_ORDER_MASK) >> COWTRACE_ORDER_SHIFT)
 
+/*
+ * With COWTRACE_SNAP_RUNS, page records come as runs of like pages: page i
+ * (0 <= i < nr_pages) of a run is its first record with addr advanced by i
+ * pages and pfn by i * pfn_step; every other field is the same.  Freshly
+ * faulted memory and THPs are mostly long runs, so a dense snapshot is a
+ * few records instead of one per page; a page unlike its neighbours is a
+ * run of one.  40 bytes.
+ */
+struct cowtrace_page_run {
+	struct cowtrace_page first;	/* out: the run's first page */
+	__u32 nr_pages;		/* out: pages in the run, >= 1 */
+	__u32 pfn_step;		/* out: 1: PFNs ascend with addr; 0: one PFN
+				 * (the zero page, a marker) for every page
+				 */
+};
+
 /* Snapshot request flags. */
-#define COWTRACE_SNAP_ALL_FLAGS	0ULL	/* none defined yet */
+#define COWTRACE_SNAP_RUNS	(1ULL << 0)	/* pages is struct cowtrace_page_run[] */
+#define COWTRACE_SNAP_ALL_FLAGS	COWTRACE_SNAP_RUNS
 
 struct cowtrace_snapshot {
 	__u64 size;		/* in: sizeof(struct cowtrace_snapshot) */
@@ -217,13 +237,15 @@ struct cowtrace_snapshot {
 				 * clamped to the target's task_size
 				 */
 	__u64 vmas;		/* in: user pointer to struct cowtrace_vma[] */
-	__u64 pages;		/* in: user pointer to struct cowtrace_page[] */
+	__u64 pages;		/* in: user pointer to struct cowtrace_page[],
+				 * or cowtrace_page_run[] with SNAP_RUNS
+				 */
 	__u64 names;		/* in: user pointer to a buffer for VMA names */
 	__u32 vma_cap;		/* in: records vmas holds; 0 = no VMA records */
-	__u32 page_cap;		/* in: records pages holds; 0 = no page records */
+	__u32 page_cap;		/* in: records (runs) pages holds; 0 = none */
 	__u32 names_cap;	/* in: bytes names holds; 0 = no names */
 	__u32 vma_count;	/* out: VMA records written */
-	__u32 page_count;	/* out: page records written */
+	__u32 page_count;	/* out: page records (runs) written */
 	__u32 names_len;	/* out: bytes of names written */
 	__u64 next;		/* out: resume address; == end when complete */
 };
