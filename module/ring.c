@@ -22,6 +22,16 @@
 static DEFINE_SPINLOCK(ring_lock);
 static DECLARE_WAIT_QUEUE_HEAD(ring_wait);
 
+/*
+ * A blocked reader is woken by the first event, then waits up to
+ * WAKE_BATCH_WAIT for WAKE_BATCH of them before it takes what is there: one
+ * wakeup and one read per batch rather than per event, which is most of
+ * what a busy session costs the traced process when the reader shares its
+ * CPUs.  An event waits at most that long to be read.
+ */
+#define WAKE_BATCH 256
+#define WAKE_BATCH_WAIT (HZ / 100 ?: 1)
+
 /* Everything below is guarded by ring_lock. */
 static struct cowtrace_event *ring;
 static unsigned int ring_cap; /* a power of two */
@@ -77,7 +87,7 @@ void cowtrace_ring_set_active(bool active)
 void cowtrace_ring_push(struct cowtrace_event *ev)
 {
 	unsigned long flags;
-	bool stored = false;
+	bool wake = false;
 
 	spin_lock_irqsave(&ring_lock, flags);
 	if (ring_active) {
@@ -86,13 +96,14 @@ void cowtrace_ring_push(struct cowtrace_event *ev)
 		if (ring_head - ring_tail < ring_cap) {
 			ring[ring_head & (ring_cap - 1)] = *ev;
 			ring_head++;
-			stored = true;
+			wake = ring_head - ring_tail == 1 ||
+			       ring_head - ring_tail == WAKE_BATCH;
 		} else {
 			ring_lost++;
 		}
 	}
 	spin_unlock_irqrestore(&ring_lock, flags);
-	if (stored && wq_has_sleeper(&ring_wait))
+	if (wake && wq_has_sleeper(&ring_wait))
 		wake_up_interruptible(&ring_wait);
 }
 
@@ -128,13 +139,33 @@ static bool ring_readable(void)
 	return readable;
 }
 
+static bool ring_batch_ready(void)
+{
+	unsigned long flags;
+	bool ready;
+
+	spin_lock_irqsave(&ring_lock, flags);
+	ready = ring_head - ring_tail >= WAKE_BATCH || !ring_active;
+	spin_unlock_irqrestore(&ring_lock, flags);
+	return ready;
+}
+
 int cowtrace_ring_wait(bool nonblock)
 {
-	if (ring_readable())
-		return 0;
-	if (nonblock)
-		return -EAGAIN;
-	return wait_event_interruptible(ring_wait, ring_readable());
+	int err;
+
+	if (!ring_readable()) {
+		if (nonblock)
+			return -EAGAIN;
+		err = wait_event_interruptible(ring_wait, ring_readable());
+		if (err)
+			return err;
+	}
+	/* events are there: a signal now only cuts the batch short */
+	if (!nonblock)
+		wait_event_interruptible_timeout(ring_wait, ring_batch_ready(),
+						 WAKE_BATCH_WAIT);
+	return 0;
 }
 
 __poll_t cowtrace_ring_poll(struct file *file, poll_table *wait)

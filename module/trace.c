@@ -29,6 +29,7 @@
 #include <linux/mutex.h>
 #include <linux/pid_namespace.h>
 #include <linux/sched.h>
+#include <linux/sched/clock.h>
 #include <linux/sched/task.h>
 #include <linux/spinlock.h>
 
@@ -65,6 +66,8 @@ static struct {
 	bool children;
 	bool tracing;
 	const void *owner; /* what started it: a file, or NULL */
+	/* CLOCK_MONOTONIC and local_clock() read together at start */
+	u64 mono_base, local_base;
 } session;
 
 /* ---------------------------------------------------------------------- */
@@ -94,7 +97,14 @@ static void event_init(struct cowtrace_event *ev, u16 kind)
 {
 	memset(ev, 0, sizeof(*ev));
 	ev->kind = kind;
-	ev->time_ns = ktime_get_ns();
+	/*
+	 * CLOCK_MONOTONIC, but not read per event: where the clocksource is
+	 * slow to read (the HPET of a VM without a stable TSC), ktime_get_ns()
+	 * costs more than the rest of the probe.  local_clock(), which ftrace
+	 * and perf stamp events with, is cheap everywhere; its advance since
+	 * the session started is added to CLOCK_MONOTONIC as it was then.
+	 */
+	ev->time_ns = session.mono_base + (local_clock() - session.local_base);
 	ev->cpu = raw_smp_processor_id();
 	ev->pid = task_tgid_nr_ns(current, session.ns);
 	ev->tid = task_pid_nr_ns(current, session.ns);
@@ -633,6 +643,8 @@ int cowtrace_trace_start(pid_t nr, u64 flags, const void *owner, char *missing,
 	session.children = flags & COWTRACE_TRACE_CHILDREN;
 	session.owner = owner;
 	memset(fork_slots, 0, sizeof(fork_slots));
+	session.mono_base = ktime_get_ns();
+	session.local_base = local_clock();
 	cowtrace_ring_set_active(true);
 	err = register_all(missing, missing_len);
 	if (err)

@@ -177,6 +177,21 @@ static size_t bpftrace_stop(struct witness *w, struct bt_fault *out, size_t cap)
 
 /* --- the workload ------------------------------------------------------ */
 
+/*
+ * Event times are CLOCK_MONOTONIC advanced by the kernel's local clock
+ * (docs/abi.md): they may stray from clock_gettime() by that clock's drift
+ * over a session, microseconds here, far below this.
+ */
+#define TIME_SLACK_NS (20 * 1000 * 1000ull)
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
 static int in_region(uint64_t addr, uint64_t buf)
 {
 	return addr >= buf && addr < buf + REGION_PAGES * PAGE;
@@ -235,7 +250,7 @@ TEST_TIMEOUT(cow_events_agree_with_bpftrace_and_snapshots, 600)
 	struct ct_error err;
 	struct witness w;
 	size_t n_bt, at_fill, at_fork_snap, fork_idx = (size_t)-1;
-	uint64_t buf;
+	uint64_t buf, before_fill_ns, after_fill_ns;
 	int child_copy = 0, parent_reuse = 0, parent_copy = 0, anon_new = 0;
 
 	ct_step("spawn the puppet");
@@ -247,12 +262,14 @@ TEST_TIMEOUT(cow_events_agree_with_bpftrace_and_snapshots, 600)
 	ct_step("start bpftrace (scripts/cow-faults.bt)");
 	bpftrace_start(&w, p.pid);
 	ct_step("start the module's trace");
+	before_fill_ns = monotonic_ns();
 	if (ct_trace_start(&t, p.pid, 1, &err))
 		FAIL("%s", err.msg);
 
 	/* fill: every page a first-touch write fault */
 	ct_step("fill the region");
 	must_call(&p, PUP_WRITE, buf, REGION_PAGES * PAGE, 0x11);
+	after_fill_ns = monotonic_ns();
 	drain(&t, e);
 	at_fill = e->n;
 	ct_step("snapshot, fork, snapshot both");
@@ -292,7 +309,13 @@ TEST_TIMEOUT(cow_events_agree_with_bpftrace_and_snapshots, 600)
 		    !in_region(ev->address, buf))
 			continue;
 		if (i < at_fill) {
-			/* the fill: first touches by the parent, nothing else */
+			/*
+			 * the fill: first touches by the parent, nothing else,
+			 * stamped in CLOCK_MONOTONIC while it ran (give or
+			 * take the local clock's drift: TIME_SLACK_NS)
+			 */
+			EXPECT_GE(ev->time_ns + TIME_SLACK_NS, before_fill_ns);
+			EXPECT_LE(ev->time_ns, after_fill_ns + TIME_SLACK_NS);
 			EXPECT_EQ(ev->kind, COWTRACE_EV_ANON_NEW);
 			EXPECT_EQ(ev->pid, p.pid);
 			EXPECT_EQ(ev->old_pfn, 0);

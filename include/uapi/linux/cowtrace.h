@@ -296,7 +296,7 @@ struct cowtrace_snapshot {
  */
 struct cowtrace_event {
 	__u64 seq;
-	__u64 time_ns;		/* CLOCK_MONOTONIC */
+	__u64 time_ns;		/* CLOCK_MONOTONIC (docs/abi.md: how) */
 	__u32 pid;		/* thread group of the task that faulted/forked */
 	__u32 tid;
 	__u32 cpu;
