@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "snapfile.h"
 
@@ -108,12 +109,12 @@ static uint64_t get_varint(struct rbuf *b)
 	return 0;
 }
 
-/* Six varints with no bounds check: the caller made sure 60 bytes remain. */
-static inline void get_varints6_unchecked(struct rbuf *b, uint64_t v[6])
+/* n varints with no bounds check: the caller made sure 10 * n bytes remain. */
+static inline void get_varints_unchecked(struct rbuf *b, uint64_t *v, int n)
 {
 	const unsigned char *p = b->p + b->pos;
 
-	for (int k = 0; k < 6; k++) {
+	for (int k = 0; k < n; k++) {
 		uint64_t x = *p++;
 
 		if (x & 0x80) {
@@ -143,6 +144,16 @@ static uint64_t fnv1a(const unsigned char *p, size_t n)
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ p[i]) * 0x100000001b3ull;
 	return h;
+}
+
+/* Is @r the page after @p in a run: next address, next PFN, all else equal? */
+static int continues_run(const struct cowtrace_page *p,
+			 const struct cowtrace_page *r, uint64_t page_size)
+{
+	return r->addr == p->addr + page_size && r->pfn == p->pfn + 1 &&
+	       r->flags == p->flags && r->refcount == p->refcount &&
+	       r->mapcount == p->mapcount &&
+	       r->folio_mapcount == p->folio_mapcount;
 }
 
 static void put_mm(struct wbuf *b, const struct cowtrace_mm_info *m)
@@ -216,11 +227,21 @@ int ct_file_write(FILE *f, const struct ct_snapshot *s, struct ct_error *err)
 		put_le(&b, v->name_len, 4);
 	}
 	put(&b, s->names, s->names_len);
-	/* each field as the difference from the page before: mostly 0 or 1 */
-	for (size_t i = 0; i < s->nr_pages; i++) {
+	/*
+	 * Runs of pages each like the one before (next address, next PFN,
+	 * the rest equal): their length, then the first page's fields as the
+	 * difference from the page before the run, mostly 0 or 1.
+	 */
+	for (size_t i = 0, n; i < s->nr_pages; i += n) {
 		const struct cowtrace_page *r = &s->pages[i];
 		uint64_t paddr = prev ? prev->addr + s->page_size : 0;
 
+		for (n = 1; i + n < s->nr_pages &&
+			    continues_run(&s->pages[i + n - 1], &s->pages[i + n],
+					  s->page_size);
+		     n++)
+			;
+		put_varint(&b, n);
 		put_varint(&b, (r->addr - paddr) / s->page_size);
 		put_varint(&b, zigzag((int64_t)(r->pfn - (prev ? prev->pfn + 1 : 0))));
 		put_varint(&b, r->flags ^ (prev ? prev->flags : 0));
@@ -228,7 +249,7 @@ int ct_file_write(FILE *f, const struct ct_snapshot *s, struct ct_error *err)
 		put_varint(&b, zigzag((int64_t)r->mapcount - (prev ? prev->mapcount : 0)));
 		put_varint(&b, zigzag((int64_t)r->folio_mapcount -
 				      (prev ? prev->folio_mapcount : 0)));
-		prev = r;
+		prev = &s->pages[i + n - 1];
 	}
 	put_le(&b, fnv1a(b.p, b.len), 8);
 	if (b.oom) {
@@ -249,7 +270,14 @@ int ct_file_write(FILE *f, const struct ct_snapshot *s, struct ct_error *err)
 static unsigned char *slurp(FILE *f, size_t *len)
 {
 	size_t cap = 1 << 16, n = 0, got;
-	unsigned char *p = malloc(cap);
+	unsigned char *p;
+	struct stat st;
+
+	/* a file: one buffer of its size (and a byte to see EOF), one read */
+	if (fileno(f) >= 0 && !fstat(fileno(f), &st) && S_ISREG(st.st_mode) &&
+	    st.st_size > 0 && (uint64_t)st.st_size < SIZE_MAX / 2)
+		cap = st.st_size + 1;
+	p = ct_alloc_big(cap);
 
 	while (p && (got = fread(p + n, 1, cap - n, f)) > 0) {
 		n += got;
@@ -274,6 +302,7 @@ int ct_file_read(FILE *f, struct ct_snapshot *s, struct ct_error *err)
 	uint64_t nv, nn, np, klen, sum;
 	const struct cowtrace_page *prev = NULL;
 	unsigned int version;
+	int nfields;
 	size_t len;
 
 	memset(s, 0, sizeof(*s));
@@ -290,7 +319,7 @@ int ct_file_read(FILE *f, struct ct_snapshot *s, struct ct_error *err)
 	}
 	b.pos = 8;
 	version = get_le(&b, 4);
-	if (version != CT_FILE_VERSION) {
+	if (version != CT_FILE_VERSION && version != 1) {
 		ct_set_error(err, EINVAL,
 			     "snapshot file version %u is not supported (this cowtrace reads version %d)",
 			     version, CT_FILE_VERSION);
@@ -322,11 +351,17 @@ int ct_file_read(FILE *f, struct ct_snapshot *s, struct ct_error *err)
 	nv = get_le(&b, 8);
 	nn = get_le(&b, 8);
 	np = get_le(&b, 8);
-	if (b.bad || !s->page_size || nv > b.len / 60 || nn > b.len || np > b.len)
+	/*
+	 * Bounds before allocating: a version 1 record is at least 6 bytes;
+	 * a version 2 run can stand for many pages, all inside the range.
+	 */
+	if (b.bad || !s->page_size || nv > b.len / 60 || nn > b.len ||
+	    s->end < s->start ||
+	    np > (version == 1 ? b.len : (s->end - s->start) / s->page_size))
 		goto corrupt;
 	s->vmas = calloc(nv ? nv : 1, sizeof(*s->vmas));
 	s->names = malloc(nn ? nn : 1);
-	s->pages = calloc(np ? np : 1, sizeof(*s->pages));
+	s->pages = ct_alloc_pages(np);	/* every record is written below */
 	if (!s->vmas || !s->names || !s->pages) {
 		ct_set_error(err, ENOMEM, "out of memory");
 		goto bad;
@@ -355,31 +390,41 @@ int ct_file_read(FILE *f, struct ct_snapshot *s, struct ct_error *err)
 	memcpy(s->names, b.p + b.pos, nn);
 	b.pos += nn;
 	s->names_len = nn;
-	for (size_t i = 0; i < np && !b.bad; i++) {
+	/* version 1 has no run lengths: every record is a run of one */
+	nfields = version == 1 ? 6 : 7;
+	for (size_t i = 0; i < np && !b.bad;) {
 		struct cowtrace_page *r = &s->pages[i];
 		static const struct cowtrace_page none = { .pfn = (uint64_t)-1 };
 		const struct cowtrace_page *p = prev ? prev : &none;
-		uint64_t v[6];
+		uint64_t v[7] = { 1 }, *f = nfields == 7 ? v : v + 1;
 
 		/*
-		 * Six varints, nearly all one byte (the deltas are 0 or 1):
-		 * the fast path, when a whole record's worst case fits
-		 * before the end, checks no bounds per byte.
+		 * Varints, nearly all one byte (the deltas are 0 or 1): the
+		 * fast path, when a whole record's worst case fits before
+		 * the end, checks no bounds per byte.
 		 */
-		if (b.pos + 6 * 10 <= b.len)
-			get_varints6_unchecked(&b, v);
+		if (b.pos + nfields * 10 <= b.len)
+			get_varints_unchecked(&b, f, nfields);
 		else
-			for (int k = 0; k < 6; k++)
-				v[k] = get_varint(&b);
-		r->addr = (prev ? prev->addr + s->page_size : 0) + v[0] * s->page_size;
-		r->pfn = p->pfn + 1 + unzigzag(v[1]);
-		r->flags = (uint32_t)v[2] ^ p->flags;
-		r->refcount = p->refcount + unzigzag(v[3]);
-		r->mapcount = p->mapcount + unzigzag(v[4]);
-		r->folio_mapcount = p->folio_mapcount + unzigzag(v[5]);
+			for (int k = 0; k < nfields; k++)
+				f[k] = get_varint(&b);
+		if (!v[0] || v[0] > np - i)
+			goto corrupt;
+		r->addr = (prev ? prev->addr + s->page_size : 0) + v[1] * s->page_size;
+		r->pfn = p->pfn + 1 + unzigzag(v[2]);
+		r->flags = (uint32_t)v[3] ^ p->flags;
+		r->refcount = p->refcount + unzigzag(v[4]);
+		r->mapcount = p->mapcount + unzigzag(v[5]);
+		r->folio_mapcount = p->folio_mapcount + unzigzag(v[6]);
 		if (prev && r->addr <= prev->addr)
 			goto corrupt;
-		prev = r;
+		for (uint64_t k = 1; k < v[0]; k++) {
+			r[k] = r[k - 1];
+			r[k].addr += s->page_size;
+			r[k].pfn++;
+		}
+		i += v[0];
+		prev = &s->pages[i - 1];
 	}
 	s->nr_pages = np;
 	if (b.bad || b.pos != b.len)

@@ -11,7 +11,7 @@
 #include "snapshot.h"
 
 #define CT_FILE_MAGIC "CWTRSNAP"
-#define CT_FILE_VERSION 1
+#define CT_FILE_VERSION 2	/* written; version 1 (no runs) is still read */
 
 int ct_file_write(FILE *f, const struct ct_snapshot *s, struct ct_error *err);
 int ct_file_read(FILE *f, struct ct_snapshot *s, struct ct_error *err);

@@ -36,6 +36,35 @@ void ct_snapshot_free(struct ct_snapshot *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* Arrays this big are backed by transparent huge pages where allowed. */
+#define HUGE_ARRAY_BYTES (4u << 20)
+#define HUGE_PAGE_BYTES (2u << 20)
+
+void *ct_alloc_big(size_t bytes)
+{
+	void *p;
+
+	if (bytes < HUGE_ARRAY_BYTES)
+		return malloc(bytes ? bytes : 1);
+	/*
+	 * A million page records are 32 MiB: touched first 4 KiB at a time,
+	 * their page faults cost more than decoding them.  2 MiB aligned and
+	 * advised, they fault a huge page at a time (THP "madvise" mode);
+	 * the advice is only advice, so a failure changes nothing.
+	 */
+	if (posix_memalign(&p, HUGE_PAGE_BYTES, bytes))
+		return NULL;
+	madvise(p, bytes, MADV_HUGEPAGE);
+	return p;
+}
+
+struct cowtrace_page *ct_alloc_pages(size_t n)
+{
+	if (n > SIZE_MAX / sizeof(struct cowtrace_page))
+		return NULL;
+	return ct_alloc_big(n * sizeof(struct cowtrace_page));
+}
+
 static void *dup_or_null(const void *src, size_t len)
 {
 	void *p;

@@ -63,6 +63,12 @@ int ct_snapshot_procfs(pid_t pid, uint64_t start, uint64_t end,
 int ct_snapshot_take(pid_t pid, uint64_t start, uint64_t end,
 		     struct ct_snapshot *s, struct ct_error *err);
 void ct_snapshot_free(struct ct_snapshot *s);
+/*
+ * Uninitialised memory that free() frees, backed by huge pages when it is
+ * large: bytes, or an array of n page records (for s->pages).
+ */
+void *ct_alloc_big(size_t bytes);
+struct cowtrace_page *ct_alloc_pages(size_t n);
 /* A deep copy; -1 (dst empty) when memory runs out. */
 int ct_snapshot_copy(struct ct_snapshot *dst, const struct ct_snapshot *src);
 
