@@ -98,7 +98,7 @@ static struct page *decode_page(struct kunit *test)
 
 static struct cowtrace_page decode(pte_t pte)
 {
-	struct cowtrace_walk w = {};
+	struct cowtrace_walk w = { .valid_subsection = ULONG_MAX };
 	struct cowtrace_page rec = {};
 
 	fill_pte(&w, &rec, pte);

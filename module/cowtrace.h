@@ -60,6 +60,8 @@ struct cowtrace_walk {
 		u32 mapcount;
 		int page_mapcount_base; /* see cowtrace_folio_mapcount_base() */
 	} folio_facts;
+	/* pfn >> PFN_SUBSECTION_SHIFT of the last PFN pfn_valid() passed */
+	unsigned long valid_subsection;
 };
 
 void cowtrace_walk_init(struct cowtrace_walk *w, struct mm_struct *mm,

@@ -271,10 +271,11 @@ static __always_inline void read_folio_facts(struct cowtrace_walk *w,
 	w->folio_facts.folio = folio;
 }
 
-/* The facts cached for a folio are for the lock held when they were read. */
+/* What is cached from struct pages is only good while their lock is held. */
 static void forget_folio_facts(struct cowtrace_walk *w)
 {
 	w->folio_facts.folio = NULL;
+	w->valid_subsection = ULONG_MAX;
 }
 
 /*
@@ -359,12 +360,24 @@ static void fill_swap_pte(struct cowtrace_page *rec, pte_t pte,
  * architectures with pte_special (all we build for): special PTEs (zero
  * page, PFN maps) have none.
  */
-static __always_inline struct page *pte_page_or_null(pte_t pte)
+static __always_inline struct page *pte_page_or_null(struct cowtrace_walk *w,
+						     pte_t pte)
 {
 	unsigned long pfn = pte_pfn(pte);
+	unsigned long subsection = pfn >> PFN_SUBSECTION_SHIFT;
 
-	if (pte_special(pte) || !pfn_valid(pfn))
+	if (pte_special(pte))
 		return NULL;
+	/*
+	 * pfn_valid() is exact per 2 MiB subsection, and a subsection that
+	 * holds a page mapped under the lock we hold cannot go offline: one
+	 * lookup serves all 512 neighbours of a page found valid.
+	 */
+	if (subsection != w->valid_subsection) {
+		if (!pfn_valid(pfn))
+			return NULL;
+		w->valid_subsection = subsection;
+	}
 	return pfn_to_page(pfn);
 }
 
@@ -408,7 +421,7 @@ static __always_inline void fill_pte(struct cowtrace_walk *w,
 		rec->flags |= COWTRACE_PG_ZERO;
 		return;
 	}
-	page = pte_page_or_null(pte);
+	page = pte_page_or_null(w, pte);
 	if (page)
 		fill_page(w, rec, page, page_folio(page), false);
 }
