@@ -211,6 +211,12 @@ static void args_buffers(struct kunit *test)
 	a = good_args();
 	a.names = 0;
 	KUNIT_EXPECT_EQ(test, cowtrace_check_snapshot_args(&a), -EFAULT);
+	/* mapped output: the pages pointer must be 0, and is not needed */
+	a = good_args();
+	a.flags = COWTRACE_SNAP_MMAP;
+	KUNIT_EXPECT_EQ(test, cowtrace_check_snapshot_args(&a), -EINVAL);
+	a.pages = 0;
+	KUNIT_EXPECT_EQ(test, cowtrace_check_snapshot_args(&a), 0);
 }
 
 static void args_target_lookup(struct kunit *test)

@@ -10,12 +10,14 @@
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/mutex.h>
 #include <linux/pid.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/vmalloc.h>
 #include <linux/version.h>
 
 #include "compat.h"
@@ -91,6 +93,22 @@ static int write_args(void __user *uarg, const void *karg, size_t ksize,
 	return copy_to_user(uarg, karg, min_t(u64, ksize, usize)) ? -EFAULT : 0;
 }
 
+/*
+ * Per open ctl file: the output buffer its first mmap() made.  mmap() runs
+ * under the caller's mmap_lock, and a snapshot of the caller itself takes
+ * that lock too, so mmap() installs the buffer with a cmpxchg and takes no
+ * lock; snapshots writing into the buffer take turns on @lock.
+ */
+struct ctl_out {
+	void *mem;
+	size_t size;
+};
+
+struct ctl_file {
+	struct mutex lock; /* held by a SNAPSHOT writing into out */
+	struct ctl_out *out; /* set once, by the first mmap() */
+};
+
 static long ioctl_version(struct file *file, void __user *uarg)
 {
 	struct cowtrace_version v;
@@ -109,7 +127,8 @@ static long ioctl_version(struct file *file, void __user *uarg)
 	v.run_rec_size = sizeof(struct cowtrace_page_run);
 	v.reserved = 0;
 	v.kernel_version = COWTRACE_KERNEL;
-	v.features = COWTRACE_FEAT_PAGE_MAPCOUNT | COWTRACE_FEAT_RUNS;
+	v.features = COWTRACE_FEAT_PAGE_MAPCOUNT | COWTRACE_FEAT_RUNS |
+		     COWTRACE_FEAT_MMAP;
 	if (IS_ENABLED(CONFIG_KRETPROBES))
 		v.features |= COWTRACE_FEAT_TRACE;
 	if (IS_ENABLED(CONFIG_MEM_SOFT_DIRTY))
@@ -161,7 +180,11 @@ int cowtrace_check_snapshot_args(const struct cowtrace_snapshot *a)
 	/* a name is at most PATH_MAX, so one always fits in a fresh call */
 	if (a->names_cap && (a->names_cap < PATH_MAX || !a->vma_cap))
 		return -EINVAL;
-	if ((a->vma_cap && !a->vmas) || (a->page_cap && !a->pages) ||
+	/* mapped output has no user pointer */
+	if ((a->flags & COWTRACE_SNAP_MMAP) && a->pages)
+		return -EINVAL;
+	if ((a->vma_cap && !a->vmas) ||
+	    (a->page_cap && !a->pages && !(a->flags & COWTRACE_SNAP_MMAP)) ||
 	    (a->names_cap && !a->names))
 		return -EFAULT;
 	return 0;
@@ -193,7 +216,7 @@ static int alloc_bufs(struct snapshot_bufs *b,
 		      const struct cowtrace_snapshot *a)
 {
 	memset(b, 0, sizeof(*b));
-	if (a->page_cap) {
+	if (a->page_cap && !(a->flags & COWTRACE_SNAP_MMAP)) {
 		b->pages = kvmalloc_array(min_t(u32, a->page_cap,
 						COWTRACE_CHUNK_PAGES),
 					  page_rec_size(a), GFP_KERNEL);
@@ -219,7 +242,10 @@ nomem:
 	return -ENOMEM;
 }
 
-/* Copy one chunk out; names offsets become offsets into the user's buffer. */
+/*
+ * Copy one chunk out; names offsets become offsets into the user's buffer.
+ * @pages NULL: the page records are in the mapped buffer already.
+ */
 static int copy_chunk(struct cowtrace_snapshot *a, struct cowtrace_walk *w,
 		      const void *pages)
 {
@@ -232,8 +258,8 @@ static int copy_chunk(struct cowtrace_snapshot *a, struct cowtrace_walk *w,
 	for (i = 0; i < w->nr_vmas; i++)
 		if (w->vmas[i].name_len)
 			w->vmas[i].name_off += a->names_len;
-	if (copy_to_user(upages + (size_t)a->page_count * rec_size, pages,
-			 (size_t)w->nr_pages * rec_size) ||
+	if ((pages && copy_to_user(upages + (size_t)a->page_count * rec_size,
+				   pages, (size_t)w->nr_pages * rec_size)) ||
 	    copy_to_user(uvmas + (size_t)a->vma_count * sizeof(*w->vmas),
 			 w->vmas, (size_t)w->nr_vmas * sizeof(*w->vmas)) ||
 	    copy_to_user(unames + a->names_len, w->names, w->names_len))
@@ -246,10 +272,13 @@ static int copy_chunk(struct cowtrace_snapshot *a, struct cowtrace_walk *w,
 
 static long ioctl_snapshot(struct file *file, void __user *uarg)
 {
+	struct ctl_file *cf = file->private_data;
+	struct ctl_out *out = NULL;
 	struct cowtrace_snapshot a;
 	struct snapshot_bufs b;
 	struct cowtrace_walk w;
 	struct mm_struct *mm;
+	size_t rec_size;
 	u64 usize;
 	int err;
 
@@ -264,23 +293,40 @@ static long ioctl_snapshot(struct file *file, void __user *uarg)
 	a.vma_count = 0;
 	a.page_count = 0;
 	a.names_len = 0;
+	rec_size = page_rec_size(&a);
 
+	if (a.flags & COWTRACE_SNAP_MMAP) {
+		/* pairs with mmap()'s cmpxchg_release: out->size is set */
+		out = smp_load_acquire(&cf->out);
+		if (!out)
+			return -EINVAL; /* nothing mapped to write into */
+		a.page_cap = min_t(u64, a.page_cap, out->size / rec_size);
+		err = mutex_lock_killable(&cf->lock);
+		if (err)
+			return err;
+	}
 	mm = cowtrace_get_mm(a.pid, NULL);
-	if (IS_ERR(mm))
-		return PTR_ERR(mm);
+	if (IS_ERR(mm)) {
+		err = PTR_ERR(mm);
+		goto out_unlock;
+	}
 	err = alloc_bufs(&b, &a);
 	if (err)
 		goto out_mm;
 
 	cowtrace_walk_init(&w, mm, a.start, min_t(u64, a.end, mm->task_size));
-	if (a.flags & COWTRACE_SNAP_RUNS)
-		w.runs = b.pages;
-	else
-		w.pages = b.pages;
 	w.vmas = b.vmas;
 	w.names = b.names;
 	w.pathbuf = b.pathbuf;
 	while (w.addr < w.end) {
+		/* mapped output: each chunk goes straight where it belongs */
+		void *pages = out ? out->mem + a.page_count * rec_size :
+				    b.pages;
+
+		if (a.flags & COWTRACE_SNAP_RUNS)
+			w.runs = pages;
+		else
+			w.pages = pages;
 		w.page_cap = min_t(u32, a.page_cap - a.page_count,
 				   COWTRACE_CHUNK_PAGES);
 		w.vma_cap = min_t(u32, a.vma_cap - a.vma_count,
@@ -288,12 +334,12 @@ static long ioctl_snapshot(struct file *file, void __user *uarg)
 		w.names_cap = min_t(u32, a.names_cap - a.names_len,
 				    COWTRACE_CHUNK_NAMES);
 		/* a requested buffer is full: the caller resumes at next */
-		if ((b.pages && !w.page_cap) || (w.vmas && !w.vma_cap))
+		if ((a.page_cap && !w.page_cap) || (w.vmas && !w.vma_cap))
 			break;
 		err = cowtrace_walk_chunk(&w);
 		if (err)
 			goto out_bufs;
-		err = copy_chunk(&a, &w, b.pages);
+		err = copy_chunk(&a, &w, out ? NULL : b.pages);
 		if (err)
 			goto out_bufs;
 		if (fatal_signal_pending(current)) {
@@ -308,6 +354,9 @@ out_bufs:
 	free_bufs(&b);
 out_mm:
 	mmput(mm);
+out_unlock:
+	if (out)
+		mutex_unlock(&cf->lock);
 	return err;
 }
 
@@ -448,16 +497,81 @@ static long cowtrace_ioctl(struct file *file, unsigned int cmd,
 	return handler(file, (void __user *)arg);
 }
 
-/* A session started through this file ends when the file does. */
-static int cowtrace_ctl_release(struct inode *inode, struct file *file)
+static int cowtrace_ctl_open(struct inode *inode, struct file *file)
 {
-	cowtrace_trace_stop(file, false);
+	struct ctl_file *cf = kzalloc(sizeof(*cf), GFP_KERNEL);
+
+	if (!cf)
+		return -ENOMEM;
+	mutex_init(&cf->lock);
+	file->private_data = cf;
 	return 0;
 }
 
+/*
+ * The output buffer (uapi: COWTRACE_MMAP_MAX).  Runs with the caller's
+ * mmap_lock held, so it takes no lock of ours (see struct ctl_file).  The
+ * mapping holds the file, so the buffer outlives it.
+ */
+static int cowtrace_ctl_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct ctl_file *cf = file->private_data;
+	unsigned long size = vma->vm_end - vma->vm_start;
+	struct ctl_out *out, *fresh;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (vma->vm_pgoff || size > COWTRACE_MMAP_MAX)
+		return -EINVAL;
+	/* pairs with the cmpxchg_release below, in another mmap() */
+	out = smp_load_acquire(&cf->out);
+	if (!out) {
+		fresh = kmalloc(sizeof(*fresh), GFP_KERNEL);
+		if (!fresh)
+			return -ENOMEM;
+		fresh->size = size;
+		fresh->mem = vmalloc_user(size);
+		if (!fresh->mem) {
+			kfree(fresh);
+			return -ENOMEM;
+		}
+		/* two first mmap()s at once: one buffer wins, for both */
+		out = cmpxchg_release(&cf->out, NULL, fresh);
+		if (out) {
+			vfree(fresh->mem);
+			kfree(fresh);
+		} else {
+			out = fresh;
+		}
+	}
+	if (size != out->size)
+		return -EINVAL;
+	return remap_vmalloc_range(vma, out->mem, 0);
+}
+
+/* A session started through this file ends when the file does. */
+static int cowtrace_ctl_release(struct inode *inode, struct file *file)
+{
+	struct ctl_file *cf = file->private_data;
+
+	cowtrace_trace_stop(file, false);
+	if (cf->out) {
+		vfree(cf->out->mem);
+		kfree(cf->out);
+	}
+	kfree(cf);
+	return 0;
+}
+
+/*
+ * Registered with debugfs_create_file_unsafe(): debugfs's proxy has no
+ * mmap.  Unload cannot race these: an open file pins the module (.owner).
+ */
 const struct file_operations cowtrace_ctl_fops = {
 	.owner = THIS_MODULE,
+	.open = cowtrace_ctl_open,
 	.release = cowtrace_ctl_release,
+	.mmap = cowtrace_ctl_mmap,
 	.unlocked_ioctl = cowtrace_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,

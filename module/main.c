@@ -32,8 +32,8 @@ static int __init cowtrace_init(void)
 	cowtrace_dir = debugfs_create_dir("cowtrace", NULL);
 	if (IS_ERR(cowtrace_dir))
 		return PTR_ERR(cowtrace_dir);
-	debugfs_create_file("ctl", 0600, cowtrace_dir, NULL,
-			    &cowtrace_ctl_fops);
+	debugfs_create_file_unsafe("ctl", 0600, cowtrace_dir, NULL,
+				   &cowtrace_ctl_fops);
 	cowtrace_text_init(cowtrace_dir);
 	cowtrace_events_init(cowtrace_dir);
 	return 0;

@@ -259,7 +259,7 @@ int ct_snapshot_module(pid_t pid, uint64_t start, uint64_t end,
 	struct cowtrace_page_run *runs = NULL;
 	struct cowtrace_snapshot a;
 	uint64_t next = start;
-	int fd, ret = -1;
+	int fd, ret = -1, runs_mapped = 0;
 	/* per-call buffers: big enough that a typical process takes one call */
 	enum { VMA_BATCH = 1024, PAGE_BATCH = 65536, NAMES_BATCH = 256 * 1024 };
 
@@ -277,10 +277,22 @@ int ct_snapshot_module(pid_t pid, uint64_t start, uint64_t end,
 			     ver.abi_version, COWTRACE_ABI_VERSION);
 		goto out;
 	}
-	/* runs are fewer bytes to copy; a module before them sends pages */
+	/*
+	 * Runs are fewer bytes, and a buffer mapped from the module takes
+	 * them with no copy at all; a module before either sends pages.
+	 */
 	if ((ver.features & COWTRACE_FEAT_RUNS) &&
 	    ver.run_rec_size == sizeof(*runs)) {
-		runs = malloc(PAGE_BATCH * sizeof(*runs));
+		if (ver.features & COWTRACE_FEAT_MMAP) {
+			runs = mmap(NULL, PAGE_BATCH * sizeof(*runs), PROT_READ,
+				    MAP_SHARED, fd, 0);
+			if (runs == MAP_FAILED)
+				runs = NULL;
+			else
+				runs_mapped = 1;
+		}
+		if (!runs)
+			runs = malloc(PAGE_BATCH * sizeof(*runs));
 		if (!runs) {
 			ct_set_error(err, ENOMEM, "out of memory");
 			goto out;
@@ -310,7 +322,9 @@ int ct_snapshot_module(pid_t pid, uint64_t start, uint64_t end,
 		a.end = end;
 		a.vmas = (uintptr_t)(s->vmas + s->nr_vmas);
 		a.vma_cap = VMA_BATCH;
-		if (runs) {
+		if (runs_mapped) {
+			a.flags = COWTRACE_SNAP_RUNS | COWTRACE_SNAP_MMAP;
+		} else if (runs) {
 			a.flags = COWTRACE_SNAP_RUNS;
 			a.pages = (uintptr_t)runs;
 		} else {
@@ -353,7 +367,10 @@ int ct_snapshot_module(pid_t pid, uint64_t start, uint64_t end,
 	} while (next < end);
 	ret = 0;
 out:
-	free(runs);
+	if (runs_mapped)
+		munmap(runs, PAGE_BATCH * sizeof(*runs));
+	else
+		free(runs);
 	close(fd);
 	return ret;
 }

@@ -10,10 +10,12 @@
  * while it is read.  Each method reads exactly that region and is timed as
  * the best of --reps runs, into buffers allocated beforehand:
  *
- *   cowtrace     COWTRACE_IOC_SNAPSHOT with COWTRACE_SNAP_RUNS, as the tool
- *                calls it: PFN, PTE bits, mapcount, refcount and page flags
- *                for every populated page, as runs of like pages (40 bytes a
- *                run; a page unlike its neighbours is a run of one).
+ *   cowtrace     COWTRACE_IOC_SNAPSHOT as the tool calls it: PFN, PTE bits,
+ *                mapcount, refcount and page flags for every populated page,
+ *                as runs of like pages (40 bytes a run; a page unlike its
+ *                neighbours is a run of one), written into a buffer mapped
+ *                from the module (COWTRACE_SNAP_RUNS | COWTRACE_SNAP_MMAP).
+ *   copied runs  the same runs copied out to a user buffer.
  *   per-page     the same ioctl without runs: 32 bytes for every page.
  *   pagemap      one pread of /proc/PID/pagemap over the region: 8 bytes a
  *                page, PFN and four flags, no write bit.  The baseline.
@@ -148,7 +150,7 @@ static void kill_target(struct target *t)
 
 struct bufs {
 	struct cowtrace_page *pages;
-	struct cowtrace_page_run *runs;
+	struct cowtrace_page_run *runs, *mapped;	/* mapped: COWTRACE_MMAP_MAX */
 	struct cowtrace_vma *vmas;
 	uint64_t *pm, *counts, *flags;
 	struct page_region *regions;
@@ -158,27 +160,34 @@ struct bufs {
 /* Records the last cowtrace call returned: runs, or pages. */
 static uint64_t last_records;
 
+enum output { PER_PAGE, RUNS_COPIED, RUNS_MAPPED };
+
 /* Returns populated pages read. */
 static uint64_t snapshot(const struct target *t, uint64_t start, uint64_t end,
-			 struct bufs *b, bool runs)
+			 struct bufs *b, enum output out)
 {
+	const struct cowtrace_page_run *runs = out == RUNS_MAPPED ? b->mapped : b->runs;
 	struct cowtrace_snapshot a = {
 		.size = sizeof(a), .pid = t->pid, .start = start, .end = end,
-		.flags = runs ? COWTRACE_SNAP_RUNS : 0,
-		.pages = runs ? (uintptr_t)b->runs : (uintptr_t)b->pages,
-		.page_cap = b->cap_pages,
+		.flags = out == PER_PAGE ? 0 : COWTRACE_SNAP_RUNS,
+		.pages = out == PER_PAGE ? (uintptr_t)b->pages :
+			 out == RUNS_COPIED ? (uintptr_t)b->runs : 0,
+		.page_cap = out == RUNS_MAPPED ? COWTRACE_MMAP_MAX / sizeof(*runs) :
+			    b->cap_pages,
 		.vmas = (uintptr_t)b->vmas, .vma_cap = b->cap_vmas,
 	};
 	uint64_t total = 0, records = 0;
 
+	if (out == RUNS_MAPPED)
+		a.flags |= COWTRACE_SNAP_MMAP;
 	do {
 		if (ioctl(ctl_fd, COWTRACE_IOC_SNAPSHOT, &a))
 			die("COWTRACE_IOC_SNAPSHOT");
 		records += a.page_count;
-		if (!runs)
+		if (out == PER_PAGE)
 			total += a.page_count;
-		for (uint32_t i = 0; runs && i < a.page_count; i++)
-			total += b->runs[i].nr_pages;
+		for (uint32_t i = 0; out != PER_PAGE && i < a.page_count; i++)
+			total += runs[i].nr_pages;
 		a.start = a.next;
 	} while (a.next < end);
 	last_records = records;
@@ -188,13 +197,19 @@ static uint64_t snapshot(const struct target *t, uint64_t start, uint64_t end,
 static uint64_t run_cowtrace(const struct target *t, uint64_t start, uint64_t end,
 			     struct bufs *b)
 {
-	return snapshot(t, start, end, b, true);
+	return snapshot(t, start, end, b, RUNS_MAPPED);
+}
+
+static uint64_t run_copied_runs(const struct target *t, uint64_t start, uint64_t end,
+				struct bufs *b)
+{
+	return snapshot(t, start, end, b, RUNS_COPIED);
 }
 
 static uint64_t run_per_page(const struct target *t, uint64_t start, uint64_t end,
 			     struct bufs *b)
 {
-	return snapshot(t, start, end, b, false);
+	return snapshot(t, start, end, b, PER_PAGE);
 }
 
 static int open_proc(pid_t pid, const char *file)
@@ -353,6 +368,9 @@ int main(int argc, char **argv)
 	b.cap_vmas = 16384;
 	b.pages = calloc(b.cap_pages, sizeof(*b.pages));
 	b.runs = calloc(b.cap_pages, sizeof(*b.runs));
+	b.mapped = mmap(NULL, COWTRACE_MMAP_MAX, PROT_READ, MAP_SHARED, ctl_fd, 0);
+	if (b.mapped == MAP_FAILED)
+		die("mmap of the module's output buffer");
 	b.vmas = calloc(b.cap_vmas, sizeof(*b.vmas));
 	b.pm = calloc(b.cap_pages, sizeof(*b.pm));
 	b.counts = calloc(1024, 8);
@@ -363,24 +381,28 @@ int main(int argc, char **argv)
 
 	printf("### Snapshot speed: %" PRIu64 " MiB anonymous region, best of %d\n\n", mib, reps);
 	printf("Time, pages/s (populated pages over time) and time relative to one pread of pagemap.\n\n");
-	printf("| shape | populated pages | cowtrace ioctl (runs) | runs | per-page records | pagemap pread | page-types way | PAGEMAP_SCAN |\n");
-	printf("|---|---|---|---|---|---|---|---|\n");
+	printf("| shape | populated pages | cowtrace (runs, mapped buffer) | runs | copied runs | per-page records | pagemap pread | page-types way | PAGEMAP_SCAN |\n");
+	printf("|---|---|---|---|---|---|---|---|---|\n");
 	for (int s = 0; s < NR_SHAPES; s++) {
 		static const uint64_t every[] = { 1, 2, 64, 512 };
 		struct target t = spawn_target(mib << 20, s, every[s], 0);
 		uint64_t end = t.start + t.len;
-		double base, ct, pp, pt, scan;
+		double base, ct, cr, pp, pt, scan;
 		uint64_t runs;
 
 		base = best_time(run_pagemap, &t, t.start, end, &b, reps, &pages);
 		ct = best_time(run_cowtrace, &t, t.start, end, &b, reps, &t.populated);
 		runs = last_records;
+		cr = best_time(run_copied_runs, &t, t.start, end, &b, reps, &pages);
+		if (pages != t.populated)
+			die("mapped and copied runs disagree on the populated pages");
 		pp = best_time(run_per_page, &t, t.start, end, &b, reps, &pages);
 		if (pages != t.populated)
 			die("per-page records and runs disagree on the populated pages");
 		printf("| %s | %" PRIu64 " |", shape_names[s], t.populated);
 		cell(ct, t.populated, base);
 		printf(" %" PRIu64 " |", runs);
+		cell(cr, t.populated, base);
 		cell(pp, t.populated, base);
 		cell(base, t.populated, base);
 		pt = best_time(run_page_types, &t, t.start, end, &b, reps, &pages);

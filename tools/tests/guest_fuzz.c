@@ -175,15 +175,16 @@ static void fill_arg(unsigned int nr, uint64_t *arg, pid_t live, pid_t gone)
 		struct cowtrace_snapshot *s = (void *)arg;
 
 		s->size = any_size(sizeof(*s));
-		/* per-page records, runs, or junk */
-		s->flags = rnd() % 4 ? (rnd() % 2 ? COWTRACE_SNAP_RUNS : 0) :
+		/* per-page records or runs, copied or mapped, or junk */
+		s->flags = rnd() % 4 ? (rnd() % 2 ? COWTRACE_SNAP_RUNS : 0) |
+					       (rnd() % 2 ? COWTRACE_SNAP_MMAP : 0) :
 				       rnd();
 		s->pid = any_pid(live, gone);
 		s->reserved = rnd() % 4 ? 0 : (uint32_t)rnd();
 		s->start = any_address();
 		s->end = rnd() % 3 ? s->start + (rnd() % 512) * PAGE : any_address();
 		s->vmas = any_pointer();
-		s->pages = any_pointer();
+		s->pages = (s->flags & COWTRACE_SNAP_MMAP) && rnd() % 4 ? 0 : any_pointer();
 		s->names = any_pointer();
 		s->vma_cap = (uint32_t)any_capacity();
 		s->page_cap = (uint32_t)any_capacity();
@@ -284,6 +285,8 @@ TEST_TIMEOUT(random_ioctls_return_documented_errnos, 600)
 	printf("# seed %#llx (COWTRACE_FUZZ_SEED replays it)\n", (unsigned long long)rng_state);
 	map_memory();
 	make_wake_timer();
+	/* an output buffer, so that SNAP_MMAP calls get as far as the walk */
+	ASSERT_TRUE(mmap(NULL, 16 * PAGE, PROT_READ, MAP_SHARED, fd, 0) != MAP_FAILED);
 	must_spawn(&live);
 	must_call(&live, PUP_MMAP, 64 * PAGE, 0, PROT_READ | PROT_WRITE);
 	for (int i = 0; i < ITERATIONS; i++) {
@@ -340,6 +343,9 @@ static void *snapshot_racer(void *arg)
 	struct cowtrace_page *p = malloc(4096 * sizeof(*p));
 	char *names = malloc(4096);
 
+	/* every other call writes runs into a buffer mapped from the module */
+	if (mmap(NULL, 64 * PAGE, PROT_READ, MAP_SHARED, r->fd, 0) == MAP_FAILED)
+		tally_errno(&r->t, errno);
 	for (int i = 0; i < RACE_ROUNDS * 4; i++) {
 		struct cowtrace_snapshot s = {
 			.size = sizeof(s), .pid = (uint32_t)__atomic_load_n(r->target, __ATOMIC_RELAXED),
@@ -347,6 +353,11 @@ static void *snapshot_racer(void *arg)
 			.vmas = (uintptr_t)v, .pages = (uintptr_t)p, .names = (uintptr_t)names,
 			.vma_cap = 256, .page_cap = 4096, .names_cap = 4096,
 		};
+
+		if (i % 2) {
+			s.flags = COWTRACE_SNAP_RUNS | COWTRACE_SNAP_MMAP;
+			s.pages = 0;
+		}
 
 		tally_errno(&r->t, ioctl(r->fd, COWTRACE_IOC_SNAPSHOT, &s) ? errno : 0);
 	}

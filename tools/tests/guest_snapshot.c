@@ -510,6 +510,11 @@ TEST(continuation_matches_single_call)
 	puppet_kill(&p);
 }
 
+static int snap_ioctl(int fd, struct cowtrace_snapshot *a)
+{
+	return ioctl(fd, COWTRACE_IOC_SNAPSHOT, a) ? errno : 0;
+}
+
 /* All of [start, end) of @pid in one call, per page or as runs. */
 static uint32_t snap_raw(int fd, pid_t pid, uint64_t start, uint64_t end,
 			 void *buf, uint32_t cap, uint64_t flags)
@@ -604,12 +609,85 @@ TEST(runs_expand_to_the_per_page_records)
 	puppet_kill(&p);
 }
 
+/*
+ * The buffer mapped from the module holds what the copied runs hold, and
+ * takes them in turns when they do not fit.  Its errors: SNAP_MMAP with
+ * nothing mapped or with a pages pointer, an offset, too big a mapping,
+ * another size than the file's buffer.
+ */
+TEST(mapped_buffer_matches_copied_runs)
+{
+	enum { CAP = 4096, SCATTERED = 300 };
+	struct cowtrace_page_run *copied, *small, *again, *big;
+	uint64_t buf, start, end, next;
+	uint32_t nr, got = 0, calls = 0;
+	struct puppet p;
+	int fd = must_open_ctl();
+	struct cowtrace_snapshot a = {
+		.size = sizeof(a), .flags = COWTRACE_SNAP_RUNS | COWTRACE_SNAP_MMAP,
+		.page_cap = CAP,
+	};
+
+	copied = calloc(CAP, sizeof(*copied));
+	ASSERT_TRUE(copied);
+	must_spawn(&p);
+	/* every other page: each a run of its own, more than a page of runs */
+	buf = must_call(&p, PUP_MMAP, 2 * SCATTERED * PAGE, 0, PROT_READ | PROT_WRITE);
+	must_call(&p, PUP_MADVISE, buf, 2 * SCATTERED * PAGE, MADV_NOHUGEPAGE);
+	for (int i = 0; i < SCATTERED; i++)
+		must_call(&p, PUP_WRITE, buf + 2 * i * PAGE, PAGE, 5);
+	start = buf;
+	end = buf + 2 * SCATTERED * PAGE;
+	a.pid = p.pid;
+	a.start = start;
+	a.end = end;
+
+	EXPECT_EQ(snap_ioctl(fd, &a), EINVAL);	/* nothing mapped yet */
+	EXPECT_TRUE(mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, PAGE) == MAP_FAILED &&
+		    errno == EINVAL);
+	EXPECT_TRUE(mmap(NULL, COWTRACE_MMAP_MAX + PAGE, PROT_READ, MAP_SHARED, fd,
+			 0) == MAP_FAILED && errno == EINVAL);
+	small = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_TRUE(small != MAP_FAILED);
+	big = mmap(NULL, 2 * PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	EXPECT_TRUE(big == MAP_FAILED && errno == EINVAL);
+	again = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_TRUE(again != MAP_FAILED);
+	a.pages = (uintptr_t)copied;
+	EXPECT_EQ(snap_ioctl(fd, &a), EINVAL);	/* a pointer too */
+	a.pages = 0;
+
+	nr = snap_raw(fd, p.pid, start, end, copied, CAP, COWTRACE_SNAP_RUNS);
+	EXPECT_EQ(nr, SCATTERED);
+	/* a page of buffer holds 102 runs: the rest come in later calls */
+	for (next = start; next < end; calls++) {
+		a.start = next;
+		ASSERT_EQ(snap_ioctl(fd, &a), 0);
+		ASSERT_LE(a.page_count, PAGE / sizeof(*small));
+		for (uint32_t i = 0; i < a.page_count; i++, got++) {
+			ASSERT_GT(nr, got);
+			EXPECT_EQ(small[i].first.addr, copied[got].first.addr);
+			EXPECT_EQ(small[i].first.pfn, copied[got].first.pfn);
+			EXPECT_EQ(small[i].first.flags & ~COWTRACE_PG_LRU,
+				  copied[got].first.flags & ~COWTRACE_PG_LRU);
+			EXPECT_EQ(small[i].nr_pages, copied[got].nr_pages);
+			/* both mappings are the one buffer */
+			EXPECT_EQ(again[i].first.pfn, small[i].first.pfn);
+		}
+		ASSERT_GT(a.next, next);
+		next = a.next;
+	}
+	EXPECT_EQ(got, nr);
+	EXPECT_GE(calls, 3);
+	munmap(small, PAGE);
+	munmap(again, PAGE);
+	close(fd);
+	free(copied);
+	puppet_kill(&p);
+}
+
 /* ---- every documented errno, and that a failing call changes nothing ---- */
 
-static int snap_ioctl(int fd, struct cowtrace_snapshot *a)
-{
-	return ioctl(fd, COWTRACE_IOC_SNAPSHOT, a) ? errno : 0;
-}
 
 TEST(errors_einval)
 {
@@ -741,6 +819,9 @@ TEST(errors_eperm_without_cap_sys_admin)
 	ASSERT_EQ(syscall(SYS_capset, &hdr, data), 0);
 	EXPECT_EQ(snap_ioctl(fd, &a), EPERM);
 	EXPECT_EQ(a.page_count, 0);
+	/* nor can such a caller map the output buffer */
+	EXPECT_TRUE(mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED);
+	EXPECT_EQ(errno, EPERM);
 	close(fd);
 }
 

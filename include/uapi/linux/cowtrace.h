@@ -28,6 +28,13 @@
  *   EOPNOTSUPP  TRACE_START: the kernel was built without CONFIG_KRETPROBES
  *   EAGAIN  TRACE_READ with COWTRACE_READ_NONBLOCK and no event waiting
  *
+ * mmap() of the ctl file:
+ *   EINVAL  a nonzero offset, more than COWTRACE_MMAP_MAX, or another size
+ *           than the file's buffer already has
+ *   EPERM   the caller lacks CAP_SYS_ADMIN
+ *   ENOMEM  the buffer could not be allocated
+ * SNAPSHOT with COWTRACE_SNAP_MMAP and no buffer mapped yet: EINVAL.
+ *
  * See docs/abi.md for the meaning of every field on every supported kernel.
  */
 #ifndef _UAPI_LINUX_COWTRACE_H
@@ -63,6 +70,7 @@ struct cowtrace_version {
 #define COWTRACE_FEAT_PAGE_MAPCOUNT	(1U << 5)	/* per-page mapcount is exact */
 #define COWTRACE_FEAT_TRACE		(1U << 6)	/* event tracing (kprobes) */
 #define COWTRACE_FEAT_RUNS		(1U << 7)	/* COWTRACE_SNAP_RUNS */
+#define COWTRACE_FEAT_MMAP		(1U << 8)	/* COWTRACE_SNAP_MMAP */
 
 /* ---------------------------------------------------------------------- */
 /* Per-mm facts                                                            */
@@ -223,9 +231,20 @@ struct cowtrace_page_run {
 				 */
 };
 
+/*
+ * mmap() of the ctl file maps an output buffer of that many bytes (at most
+ * COWTRACE_MMAP_MAX, offset 0): the first mmap() of an open file makes it,
+ * later ones must ask for the same size and map the same buffer.  With
+ * COWTRACE_SNAP_MMAP, SNAPSHOT writes the page records (or runs) there,
+ * from its start, instead of copying them to 'pages' (which must be 0): no
+ * copy_to_user at all.  Calls on one file using its buffer take turns.
+ */
+#define COWTRACE_MMAP_MAX	(64U << 20)
+
 /* Snapshot request flags. */
 #define COWTRACE_SNAP_RUNS	(1ULL << 0)	/* pages is struct cowtrace_page_run[] */
-#define COWTRACE_SNAP_ALL_FLAGS	COWTRACE_SNAP_RUNS
+#define COWTRACE_SNAP_MMAP	(1ULL << 1)	/* page records go to the mmap()ed buffer */
+#define COWTRACE_SNAP_ALL_FLAGS	(COWTRACE_SNAP_RUNS | COWTRACE_SNAP_MMAP)
 
 struct cowtrace_snapshot {
 	__u64 size;		/* in: sizeof(struct cowtrace_snapshot) */
@@ -238,11 +257,14 @@ struct cowtrace_snapshot {
 				 */
 	__u64 vmas;		/* in: user pointer to struct cowtrace_vma[] */
 	__u64 pages;		/* in: user pointer to struct cowtrace_page[],
-				 * or cowtrace_page_run[] with SNAP_RUNS
+				 * or cowtrace_page_run[] with SNAP_RUNS;
+				 * 0 with SNAP_MMAP
 				 */
 	__u64 names;		/* in: user pointer to a buffer for VMA names */
 	__u32 vma_cap;		/* in: records vmas holds; 0 = no VMA records */
-	__u32 page_cap;		/* in: records (runs) pages holds; 0 = none */
+	__u32 page_cap;		/* in: records (runs) pages holds; 0 = none;
+				 * SNAP_MMAP: at most what the buffer holds
+				 */
 	__u32 names_cap;	/* in: bytes names holds; 0 = no names */
 	__u32 vma_count;	/* out: VMA records written */
 	__u32 page_count;	/* out: page records (runs) written */
