@@ -319,9 +319,14 @@ static long ioctl_snapshot(struct file *file, void __user *uarg)
 	w.names = b.names;
 	w.pathbuf = b.pathbuf;
 	while (w.addr < w.end) {
-		/* mapped output: each chunk goes straight where it belongs */
-		void *pages = out ? out->mem + a.page_count * rec_size :
-				    b.pages;
+		/*
+		 * Mapped output: each chunk goes straight where it belongs.
+		 * No page records asked for: no page buffer, so the walker
+		 * does not walk page tables at all.
+		 */
+		void *pages = !a.page_cap ? NULL :
+			      out	  ? out->mem + a.page_count * rec_size :
+					    b.pages;
 
 		if (a.flags & COWTRACE_SNAP_RUNS)
 			w.runs = pages;

@@ -679,6 +679,20 @@ TEST(mapped_buffer_matches_copied_runs)
 	}
 	EXPECT_EQ(got, nr);
 	EXPECT_GE(calls, 3);
+
+	/* VMAs only, with SNAP_MMAP set: no page records, one call */
+	{
+		struct cowtrace_vma vmas[8];
+
+		a.start = start;
+		a.page_cap = 0;
+		a.vmas = (uintptr_t)vmas;
+		a.vma_cap = 8;
+		ASSERT_EQ(snap_ioctl(fd, &a), 0);
+		EXPECT_EQ(a.page_count, 0);
+		EXPECT_EQ(a.vma_count, 1);
+		EXPECT_EQ(a.next, end);
+	}
 	munmap(small, PAGE);
 	munmap(again, PAGE);
 	close(fd);
