@@ -279,6 +279,7 @@ static long ioctl_snapshot(struct file *file, void __user *uarg)
 	struct cowtrace_walk w;
 	struct mm_struct *mm;
 	size_t rec_size;
+	u32 page_cap; /* a.page_cap, or what the mapped buffer holds */
 	u64 usize;
 	int err;
 
@@ -294,13 +295,14 @@ static long ioctl_snapshot(struct file *file, void __user *uarg)
 	a.page_count = 0;
 	a.names_len = 0;
 	rec_size = page_rec_size(&a);
+	page_cap = a.page_cap;
 
 	if (a.flags & COWTRACE_SNAP_MMAP) {
 		/* pairs with mmap()'s cmpxchg_release: out->size is set */
 		out = smp_load_acquire(&cf->out);
 		if (!out)
 			return -EINVAL; /* nothing mapped to write into */
-		a.page_cap = min_t(u64, a.page_cap, out->size / rec_size);
+		page_cap = min_t(u64, page_cap, out->size / rec_size);
 		err = mutex_lock_killable(&cf->lock);
 		if (err)
 			return err;
@@ -324,22 +326,22 @@ static long ioctl_snapshot(struct file *file, void __user *uarg)
 		 * No page records asked for: no page buffer, so the walker
 		 * does not walk page tables at all.
 		 */
-		void *pages = !a.page_cap ? NULL :
-			      out	  ? out->mem + a.page_count * rec_size :
-					    b.pages;
+		void *pages = !page_cap ? NULL :
+			      out	? out->mem + a.page_count * rec_size :
+					  b.pages;
 
 		if (a.flags & COWTRACE_SNAP_RUNS)
 			w.runs = pages;
 		else
 			w.pages = pages;
-		w.page_cap = min_t(u32, a.page_cap - a.page_count,
+		w.page_cap = min_t(u32, page_cap - a.page_count,
 				   COWTRACE_CHUNK_PAGES);
 		w.vma_cap = min_t(u32, a.vma_cap - a.vma_count,
 				  COWTRACE_CHUNK_VMAS);
 		w.names_cap = min_t(u32, a.names_cap - a.names_len,
 				    COWTRACE_CHUNK_NAMES);
 		/* a requested buffer is full: the caller resumes at next */
-		if ((a.page_cap && !w.page_cap) || (w.vmas && !w.vma_cap))
+		if ((page_cap && !w.page_cap) || (w.vmas && !w.vma_cap))
 			break;
 		err = cowtrace_walk_chunk(&w);
 		if (err)
