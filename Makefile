@@ -50,8 +50,9 @@ bench:
 demo:
 	scripts/demo
 
-walkthrough-%:
-	scripts/walkthrough $*
+# explicit targets: make applies no pattern rule to a .PHONY target
+walkthrough-python walkthrough-prefork walkthrough-spawn:
+	scripts/walkthrough $(@:walkthrough-%=%)
 
 install: tools install-module
 	install -D -m 0755 tools/cowtrace $(DESTDIR)$(PREFIX)/bin/cowtrace
