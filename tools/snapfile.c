@@ -321,7 +321,7 @@ int ct_file_read(FILE *f, struct ct_snapshot *s, struct ct_error *err)
 	version = get_le(&b, 4);
 	if (version != CT_FILE_VERSION && version != 1) {
 		ct_set_error(err, EINVAL,
-			     "snapshot file version %u is not supported (this cowtrace reads version %d)",
+			     "snapshot file version %u is not supported (this cowtrace reads versions 1 to %d)",
 			     version, CT_FILE_VERSION);
 		goto bad;
 	}
