@@ -346,7 +346,14 @@ static void *snapshot_racer(void *arg)
 	/* every other call writes runs into a buffer mapped from the module */
 	if (mmap(NULL, 64 * PAGE, PROT_READ, MAP_SHARED, r->fd, 0) == MAP_FAILED)
 		tally_errno(&r->t, errno);
-	for (int i = 0; i < RACE_ROUNDS * 4; i++) {
+	/*
+	 * Between a target's exit and its replacement every call is a quick
+	 * ESRCH: a fixed number of calls could all land in such gaps (it
+	 * happened).  So ESRCH waits a little, and the racer goes on past its
+	 * calls until one snapshot has succeeded, within a bound.
+	 */
+	for (int i = 0; i < RACE_ROUNDS * 400 && (i < RACE_ROUNDS * 4 || !r->t.ok); i++) {
+		int err;
 		struct cowtrace_snapshot s = {
 			.size = sizeof(s), .pid = (uint32_t)__atomic_load_n(r->target, __ATOMIC_RELAXED),
 			.start = 0, .end = 0x800000000000ull,
@@ -359,7 +366,10 @@ static void *snapshot_racer(void *arg)
 			s.pages = 0;
 		}
 
-		tally_errno(&r->t, ioctl(r->fd, COWTRACE_IOC_SNAPSHOT, &s) ? errno : 0);
+		err = ioctl(r->fd, COWTRACE_IOC_SNAPSHOT, &s) ? errno : 0;
+		tally_errno(&r->t, err);
+		if (err == ESRCH)
+			usleep(100);
 	}
 	free(v);
 	free(p);
