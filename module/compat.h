@@ -198,12 +198,6 @@ static inline pte_t cowtrace_pte_mkwrite(pte_t pte)
 #endif
 }
 
-/* Is this a KSM page?  PageKsm() went with the folio conversion. */
-static inline bool cowtrace_page_ksm(struct page *page)
-{
-	return folio_test_ksm(page_folio(page));
-}
-
 /* A PMD migration entry (a THP being migrated). */
 static inline bool cowtrace_pmd_migration(pmd_t pmd)
 {

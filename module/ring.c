@@ -128,26 +128,26 @@ unsigned int cowtrace_ring_pop(struct cowtrace_event *buf, unsigned int nr)
 	return i;
 }
 
-static bool ring_readable(void)
-{
-	unsigned long flags;
-	bool readable;
-
-	spin_lock_irqsave(&ring_lock, flags);
-	readable = ring_head != ring_tail || !ring_active;
-	spin_unlock_irqrestore(&ring_lock, flags);
-	return readable;
-}
-
-static bool ring_batch_ready(void)
+/* At least @nr events are queued, or the session has stopped. */
+static bool ring_holds(u64 nr)
 {
 	unsigned long flags;
 	bool ready;
 
 	spin_lock_irqsave(&ring_lock, flags);
-	ready = ring_head - ring_tail >= WAKE_BATCH || !ring_active;
+	ready = ring_head - ring_tail >= nr || !ring_active;
 	spin_unlock_irqrestore(&ring_lock, flags);
 	return ready;
+}
+
+static bool ring_readable(void)
+{
+	return ring_holds(1);
+}
+
+static bool ring_batch_ready(void)
+{
+	return ring_holds(WAKE_BATCH);
 }
 
 int cowtrace_ring_wait(bool nonblock)

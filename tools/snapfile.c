@@ -418,11 +418,7 @@ int ct_file_read(FILE *f, struct ct_snapshot *s, struct ct_error *err)
 		r->folio_mapcount = p->folio_mapcount + unzigzag(v[6]);
 		if (prev && r->addr <= prev->addr)
 			goto corrupt;
-		for (uint64_t k = 1; k < v[0]; k++) {
-			r[k] = r[k - 1];
-			r[k].addr += s->page_size;
-			r[k].pfn++;
-		}
+		ct_expand_run(r, v[0], 1, s->page_size);
 		i += v[0];
 		prev = &s->pages[i - 1];
 	}

@@ -227,6 +227,16 @@ static void ioctl_error(struct ct_error *err, const char *what, pid_t pid)
 	}
 }
 
+void ct_expand_run(struct cowtrace_page *pages, uint64_t n, uint64_t pfn_step,
+		   uint64_t page_size)
+{
+	for (uint64_t k = 1; k < n; k++) {
+		pages[k] = pages[k - 1];
+		pages[k].addr += page_size;
+		pages[k].pfn += pfn_step;
+	}
+}
+
 /*
  * Append the pages of @n runs to s->pages, one record each: the in-memory
  * snapshot is per page whatever the module sent.
@@ -240,13 +250,10 @@ static int expand_runs(struct ct_snapshot *s, size_t *pcap,
 		if (reserve((void **)&s->pages, pcap, s->nr_pages + r->nr_pages,
 			    sizeof(*s->pages)))
 			return -ENOMEM;
-		for (uint32_t j = 0; j < r->nr_pages; j++) {
-			struct cowtrace_page *p = &s->pages[s->nr_pages++];
-
-			*p = r->first;
-			p->addr += (uint64_t)j * s->page_size;
-			p->pfn += (uint64_t)j * r->pfn_step;
-		}
+		s->pages[s->nr_pages] = r->first;
+		ct_expand_run(&s->pages[s->nr_pages], r->nr_pages, r->pfn_step,
+			      s->page_size);
+		s->nr_pages += r->nr_pages;
 	}
 	return 0;
 }

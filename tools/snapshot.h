@@ -69,6 +69,13 @@ void ct_snapshot_free(struct ct_snapshot *s);
  */
 void *ct_alloc_big(size_t bytes);
 struct cowtrace_page *ct_alloc_pages(size_t n);
+/*
+ * pages[0] holds the first page of a run of @n; fill in the rest, each the
+ * page before it one page on, with its PFN @pfn_step on (the module's and
+ * the snapshot file's runs alike).
+ */
+void ct_expand_run(struct cowtrace_page *pages, uint64_t n, uint64_t pfn_step,
+		   uint64_t page_size);
 /* A deep copy; -1 (dst empty) when memory runs out. */
 int ct_snapshot_copy(struct ct_snapshot *dst, const struct ct_snapshot *src);
 

@@ -97,6 +97,16 @@ static FILE *roundtrip(const struct ct_snapshot *s, size_t *bytes)
 	return f;
 }
 
+/* Every page record of @got is the one of @want, field for field. */
+static void expect_same_pages(const struct ct_snapshot *want,
+			      const struct ct_snapshot *got, const char *where)
+{
+	ASSERT_EQ(got->nr_pages, want->nr_pages);
+	for (size_t i = 0; i < want->nr_pages; i++)
+		if (memcmp(&want->pages[i], &got->pages[i], sizeof(want->pages[i])))
+			FAIL("page %zu differs %s", i, where);
+}
+
 TEST(file_roundtrip_is_exact)
 {
 	struct ct_snapshot a, b;
@@ -117,10 +127,7 @@ TEST(file_roundtrip_is_exact)
 	ASSERT_EQ(b.nr_vmas, a.nr_vmas);
 	EXPECT_EQ(memcmp(b.vmas, a.vmas, a.nr_vmas * sizeof(*a.vmas)), 0);
 	EXPECT_EQ(strcmp(ct_vma_name(&b, &b.vmas[1]), "[heap]"), 0);
-	ASSERT_EQ(b.nr_pages, a.nr_pages);
-	for (size_t i = 0; i < a.nr_pages; i++)
-		if (memcmp(&a.pages[i], &b.pages[i], sizeof(a.pages[i])))
-			FAIL("page %zu differs after the round trip", i);
+	expect_same_pages(&a, &b, "after the round trip");
 	ct_snapshot_free(&a);
 	ct_snapshot_free(&b);
 }
@@ -150,10 +157,7 @@ TEST(file_roundtrip_of_runs_is_exact)
 	ASSERT_EQ(ct_file_read(f, &b, &err), 0);
 	fclose(f);
 	printf("# %zu pages in runs: %zu bytes\n", n, bytes);
-	ASSERT_EQ(b.nr_pages, a.nr_pages);
-	for (size_t i = 0; i < a.nr_pages; i++)
-		if (memcmp(&a.pages[i], &b.pages[i], sizeof(a.pages[i])))
-			FAIL("page %zu differs after the round trip", i);
+	expect_same_pages(&a, &b, "after the round trip");
 	/* the runs (about one per 37 pages) are what it stores */
 	EXPECT_LE(bytes, n / 37 * 16 + 1024);
 	ct_snapshot_free(&a);
@@ -173,10 +177,7 @@ TEST(file_reads_version_1)
 	EXPECT_EQ(strcmp(b.kernel, a.kernel), 0);
 	ASSERT_EQ(b.nr_vmas, a.nr_vmas);
 	EXPECT_EQ(memcmp(b.vmas, a.vmas, a.nr_vmas * sizeof(*a.vmas)), 0);
-	ASSERT_EQ(b.nr_pages, a.nr_pages);
-	for (size_t i = 0; i < a.nr_pages; i++)
-		if (memcmp(&a.pages[i], &b.pages[i], sizeof(a.pages[i])))
-			FAIL("page %zu of the version 1 file differs", i);
+	expect_same_pages(&a, &b, "in the version 1 file");
 	ct_snapshot_free(&a);
 	ct_snapshot_free(&b);
 }
