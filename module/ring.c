@@ -20,17 +20,23 @@
 #include "cowtrace.h"
 
 static DEFINE_SPINLOCK(ring_lock);
-static DECLARE_WAIT_QUEUE_HEAD(ring_wait);
 
 /*
- * A blocked reader is woken by the first event, then waits up to
- * WAKE_BATCH_WAIT for WAKE_BATCH of them before it takes what is there: one
- * wakeup and one read per batch rather than per event, which is most of
- * what a busy session costs the traced process when the reader shares its
- * CPUs.  An event waits at most that long to be read.
+ * Readers wake once per batch of events, not per event: each wakeup is paid
+ * by the traced process (its probe wakes the reader, and the reader may
+ * share its CPU), and that was most of what a busy session cost it.
+ *
+ * A reader back for more waits on ring_batch_wait, up to BATCH_WAIT,
+ * for WAKE_BATCH events; a busy session fills the batch in time and the
+ * probe that queues its last event wakes the reader: one wakeup.  Only a
+ * reader that found the ring empty even then sleeps on ring_wait (as poll()
+ * does), woken by the first event, after which it gives the batch its
+ * window.  Either way an event waits at most BATCH_WAIT to be read.
  */
+static DECLARE_WAIT_QUEUE_HEAD(ring_wait);
+static DECLARE_WAIT_QUEUE_HEAD(ring_batch_wait);
 #define WAKE_BATCH 256
-#define WAKE_BATCH_WAIT (HZ / 100 ?: 1)
+#define BATCH_WAIT (HZ / 100 ?: 1)
 
 /* Everything below is guarded by ring_lock. */
 static struct cowtrace_event *ring;
@@ -82,12 +88,13 @@ void cowtrace_ring_set_active(bool active)
 	spin_unlock_irqrestore(&ring_lock, flags);
 	/* a stopped session ends every blocked read */
 	wake_up_interruptible_all(&ring_wait);
+	wake_up_interruptible_all(&ring_batch_wait);
 }
 
 void cowtrace_ring_push(struct cowtrace_event *ev)
 {
+	struct wait_queue_head *wake = NULL;
 	unsigned long flags;
-	bool wake = false;
 
 	spin_lock_irqsave(&ring_lock, flags);
 	if (ring_active) {
@@ -96,15 +103,17 @@ void cowtrace_ring_push(struct cowtrace_event *ev)
 		if (ring_head - ring_tail < ring_cap) {
 			ring[ring_head & (ring_cap - 1)] = *ev;
 			ring_head++;
-			wake = ring_head - ring_tail == 1 ||
-			       ring_head - ring_tail == WAKE_BATCH;
+			if (ring_head - ring_tail == 1)
+				wake = &ring_wait;
+			else if (ring_head - ring_tail == WAKE_BATCH)
+				wake = &ring_batch_wait;
 		} else {
 			ring_lost++;
 		}
 	}
 	spin_unlock_irqrestore(&ring_lock, flags);
-	if (wake && wq_has_sleeper(&ring_wait))
-		wake_up_interruptible(&ring_wait);
+	if (wake && wq_has_sleeper(wake))
+		wake_up_interruptible(wake);
 }
 
 void cowtrace_ring_add_lost(u64 nr)
@@ -150,21 +159,28 @@ static bool ring_batch_ready(void)
 	return ring_holds(WAKE_BATCH);
 }
 
+/* Up to BATCH_WAIT for a batch: < 0 on a signal. */
+static long wait_for_batch(void)
+{
+	return wait_event_interruptible_timeout(ring_batch_wait,
+						ring_batch_ready(), BATCH_WAIT);
+}
+
 int cowtrace_ring_wait(bool nonblock)
 {
-	int err;
+	long err;
 
-	if (!ring_readable()) {
-		if (nonblock)
-			return -EAGAIN;
-		err = wait_event_interruptible(ring_wait, ring_readable());
-		if (err)
-			return err;
-	}
-	/* events are there: a signal now only cuts the batch short */
-	if (!nonblock)
-		wait_event_interruptible_timeout(ring_wait, ring_batch_ready(),
-						 WAKE_BATCH_WAIT);
+	if (nonblock)
+		return ring_readable() ? 0 : -EAGAIN;
+	err = wait_for_batch();
+	if (ring_readable())
+		return 0; /* a signal now only cut the batch short */
+	if (err < 0)
+		return err;
+	err = wait_event_interruptible(ring_wait, ring_readable());
+	if (err)
+		return err;
+	wait_for_batch();
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -568,6 +569,79 @@ TEST(lost_events_are_counted)
 	for (int i = 0; i < n; i++)
 		EXPECT_EQ(e->ev[i].seq, i + 1);
 	ct_trace_close(&t);
+	puppet_kill(&p);
+}
+
+/* One blocking TRACE_READ on another thread, so the test can watch it. */
+struct blocked_read {
+	int fd;
+	struct cowtrace_event ev[512];
+	struct cowtrace_trace_read r;
+	int err;
+	volatile int done;
+};
+
+static void *blocked_read_thread(void *arg)
+{
+	struct blocked_read *b = arg;
+
+	b->r = (struct cowtrace_trace_read){
+		.size = sizeof(b->r), .events = (uintptr_t)b->ev, .cap = 512,
+	};
+	b->err = read_raw(b->fd, &b->r);
+	b->done = 1;
+	return NULL;
+}
+
+/*
+ * A blocked read returns the events of a running session, not only at stop,
+ * round after round: it waits out the batch window on the empty ring, sleeps
+ * until the first event wakes it, then gathers a batch (the last round's is
+ * more than the 256 a batch holds).  The wait bound is for a hang, far
+ * beyond the 10 ms a read waits for its batch; no time is measured.
+ */
+TEST(blocked_reads_return_events_while_the_session_runs)
+{
+	static const int writes[] = { 2, 3, 300 }; /* pages, round by round */
+	int fd = open(CT_CTL_PATH, O_RDONLY);
+	struct blocked_read b = { .fd = fd };
+	uint64_t buf, off = 0;
+	struct puppet p;
+	pthread_t th;
+
+	ASSERT_GE(fd, 0);
+	must_spawn(&p);
+	buf = must_call(&p, PUP_MMAP, 512 * PAGE, 0, PROT_READ | PROT_WRITE);
+	must_call(&p, PUP_MADVISE, buf, 512 * PAGE, MADV_NOHUGEPAGE);
+	ASSERT_EQ(start_raw(fd, p.pid, 0, 0), 0);
+	for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
+		int waited_ms = 0;
+
+		b.done = 0;
+		ASSERT_EQ(pthread_create(&th, NULL, blocked_read_thread, &b), 0);
+		usleep(50 * 1000); /* let it block on the empty ring */
+		EXPECT_FALSE(b.done);
+		/* each first write to a page: one anon-new event */
+		must_call(&p, PUP_WRITE, buf + off * PAGE, writes[i] * PAGE, 0x11);
+		off += writes[i];
+		while (!b.done && waited_ms < 10000) {
+			usleep(1000);
+			waited_ms++;
+		}
+		if (!b.done)
+			stop_raw(fd, 0); /* unblocks it, so the test can end */
+		pthread_join(th, NULL);
+		ASSERT_TRUE(waited_ms < 10000);
+		EXPECT_EQ(b.err, 0);
+		EXPECT_GE(b.r.count, 1);
+		EXPECT_TRUE(b.r.active);
+		/* what that read left is for the next round to count from 0 */
+		b.r.flags = COWTRACE_READ_NONBLOCK;
+		while (read_raw(fd, &b.r) == 0 && b.r.count)
+			;
+	}
+	EXPECT_EQ(stop_raw(fd, 0), 0);
+	close(fd);
 	puppet_kill(&p);
 }
 
