@@ -26,6 +26,30 @@
 #include <linux/leafops.h>
 #endif
 
+/*
+ * Two present PTEs alike in every bit but the PFN.  x86 keeps the PFN in one
+ * field, so the rest is pte_flags(); elsewhere say no, which only turns off
+ * the walker's fast path.
+ */
+static inline bool cowtrace_pte_same_but_pfn(pte_t a, pte_t b)
+{
+#ifdef CONFIG_X86
+	return pte_flags(a) == pte_flags(b);
+#else
+	return false;
+#endif
+}
+
+/* A page's flags word, read once; 6.18 wrapped it in memdesc_flags_t. */
+static inline unsigned long cowtrace_page_flags_word(struct page *page)
+{
+#if COWTRACE_BEFORE(6, 18)
+	return READ_ONCE(page->flags);
+#else
+	return READ_ONCE(page->flags.f);
+#endif
+}
+
 /* A lockless snapshot of a PMD entry (pmd_read_atomic() before 6.5). */
 static inline pmd_t cowtrace_pmdp_get(pmd_t *pmdp)
 {

@@ -59,6 +59,8 @@ struct cowtrace_walk {
 		u32 refcount;
 		u32 mapcount;
 		int page_mapcount_base; /* see cowtrace_folio_mapcount_base() */
+		/* a small folio's words the facts came from */
+		unsigned long raw_flags, raw_mapping;
 	} folio_facts;
 	/* pfn >> PFN_SUBSECTION_SHIFT of the last PFN pfn_valid() passed */
 	unsigned long valid_subsection;

@@ -268,6 +268,8 @@ static __always_inline void read_folio_facts(struct cowtrace_walk *w,
 		    w->folio_facts.refcount >= GUP_PIN_COUNTING_BIAS)
 		flags |= COWTRACE_PG_DMA_PINNED;
 	w->folio_facts.flags = flags;
+	w->folio_facts.raw_flags = pf;
+	w->folio_facts.raw_mapping = mapping;
 	w->folio_facts.folio = folio;
 }
 
@@ -426,6 +428,67 @@ static __always_inline void fill_pte(struct cowtrace_walk *w,
 		fill_page(w, rec, page, page_folio(page), false);
 }
 
+/* @page is a small folio with the words folio_facts was made from. */
+static __always_inline bool small_page_repeats_facts(struct cowtrace_walk *w,
+						     struct page *page)
+{
+	return !PageTail(page) &&
+	       cowtrace_page_flags_word(page) == w->folio_facts.raw_flags &&
+	       (unsigned long)READ_ONCE(page->mapping) ==
+		       w->folio_facts.raw_mapping &&
+	       page_ref_count(page) == w->folio_facts.refcount &&
+	       cowtrace_page_own_mapcount(page) == w->folio_facts.mapcount;
+}
+
+/*
+ * The fast path of dense memory.  The page @last maps has just gone into the
+ * last run, its record made from a small folio whose raw words folio_facts
+ * kept.  Each of the next PTEs, from @ptep on (at most @max), that maps the
+ * next PFN by an entry alike but for the PFN, to a small folio with the same
+ * words, would make the same record one page and one PFN on (see
+ * run_extend()): lengthen the run by those without decoding anything.
+ * Returns how many PTEs it took.
+ */
+static __always_inline unsigned long take_repeats(struct cowtrace_walk *w,
+						  pte_t *ptep, pte_t last,
+						  unsigned long max)
+{
+	struct cowtrace_page_run *run = NULL;
+	unsigned long n, pfn;
+	pte_t pte;
+
+	for (n = 0; n < max; n++, last = pte) {
+		pte = ptep_get(ptep + n);
+		pfn = pte_pfn(pte);
+		if (!cowtrace_pte_same_but_pfn(pte, last) ||
+		    pfn != pte_pfn(last) + 1)
+			break;
+		if (!run) {
+			/* a run of small-folio pages, PFNs one apart */
+			if (!w->runs)
+				break;
+			run = &w->runs[w->nr_pages - 1];
+			if ((run->first.flags &
+			     (COWTRACE_PG_PAGE | COWTRACE_PG_THP |
+			      COWTRACE_PG_HUGETLB | COWTRACE_PTE_SPECIAL)) !=
+				    COWTRACE_PG_PAGE ||
+			    (run->nr_pages > 1 && run->pfn_step != 1))
+				break;
+		}
+		if (run->nr_pages == U32_MAX ||
+		    pfn >> PFN_SUBSECTION_SHIFT != w->valid_subsection ||
+		    is_zero_pfn(pfn))
+			break;
+		if (!small_page_repeats_facts(w, pfn_to_page(pfn)))
+			break;
+		run->pfn_step = 1;
+		run->nr_pages++;
+	}
+	if (n) /* the facts are the last page's now (same values) */
+		w->folio_facts.folio = page_folio(pfn_to_page(pte_pfn(last)));
+	return n;
+}
+
 static void walk_pte_table(struct walk_state *s, pmd_t *pmdp,
 			   unsigned long addr, unsigned long end, bool *retry)
 {
@@ -446,13 +509,19 @@ static void walk_pte_table(struct walk_state *s, pmd_t *pmdp,
 	}
 	for (pte = start_pte; addr != end; pte++, addr += PAGE_SIZE) {
 		pte_t ptent = ptep_get(pte);
-		struct cowtrace_page rec = { .addr = addr };
+		struct cowtrace_page rec;
+		unsigned long taken;
 
 		if (pte_none(ptent))
 			continue;
+		rec = (struct cowtrace_page){ .addr = addr };
 		fill_pte(w, &rec, ptent);
 		if (!push_page(s, &rec))
 			break;
+		taken = take_repeats(w, pte + 1, ptent,
+				     (end - addr - PAGE_SIZE) >> PAGE_SHIFT);
+		pte += taken;
+		addr += taken << PAGE_SHIFT;
 	}
 out:
 	spin_unlock(ptl);

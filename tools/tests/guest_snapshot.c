@@ -536,6 +536,39 @@ static uint32_t snap_raw(int fd, pid_t pid, uint64_t start, uint64_t end,
  * are the per-page records, field by field.  Written small pages, the zero
  * page, a THP (where the kernel gives one) and a hole between them.
  */
+/*
+ * Expanded, @nr runs are the @np per-page records, field by field (PG_LRU
+ * aside: it changes on its own, as per-CPU batches drain).  Returns how many
+ * records the runs held, to be checked against @np by the caller.
+ */
+static size_t expect_runs_are_pages(const struct cowtrace_page_run *runs, uint32_t nr,
+				    const struct cowtrace_page *pages, uint32_t np)
+{
+	size_t k = 0;
+
+	for (uint32_t i = 0; i < nr; i++) {
+		const struct cowtrace_page_run *r = &runs[i];
+
+		ASSERT_GE(r->nr_pages, 1);
+		ASSERT_LE(r->pfn_step, 1);
+		for (uint32_t j = 0; j < r->nr_pages; j++, k++) {
+			const struct cowtrace_page *want = &pages[k];
+
+			ASSERT_GT(np, k);
+			EXPECT_EQ(r->first.addr + j * PAGE, want->addr);
+			EXPECT_EQ(r->first.pfn + j * r->pfn_step, want->pfn);
+			EXPECT_EQ(r->first.flags & ~COWTRACE_PG_LRU,
+				  want->flags & ~COWTRACE_PG_LRU);
+			EXPECT_EQ(r->first.refcount, want->refcount);
+			EXPECT_EQ(r->first.mapcount, want->mapcount);
+			EXPECT_EQ(r->first.folio_mapcount, want->folio_mapcount);
+			if (ct_failed())
+				ct_abort();
+		}
+	}
+	return k;
+}
+
 TEST(runs_expand_to_the_per_page_records)
 {
 	enum { CAP = 4096, SMALL = 64, ZERO = 32 };
@@ -568,32 +601,14 @@ TEST(runs_expand_to_the_per_page_records)
 
 	np = snap_raw(fd, p.pid, start, end, pages, CAP, 0);
 	nr = snap_raw(fd, p.pid, start, end, runs, CAP, COWTRACE_SNAP_RUNS);
-	for (uint32_t i = 0; i < nr; i++) {
-		const struct cowtrace_page_run *r = &runs[i];
-
-		ASSERT_GE(r->nr_pages, 1);
-		ASSERT_LE(r->pfn_step, 1);
-		for (uint32_t j = 0; j < r->nr_pages; j++, k++) {
-			const struct cowtrace_page *want = &pages[k];
-
-			ASSERT_GT(np, k);
-			EXPECT_EQ(r->first.addr + j * PAGE, want->addr);
-			EXPECT_EQ(r->first.pfn + j * r->pfn_step, want->pfn);
-			/* PG_LRU changes on its own (per-CPU batch drains) */
-			EXPECT_EQ(r->first.flags & ~COWTRACE_PG_LRU,
-				  want->flags & ~COWTRACE_PG_LRU);
-			EXPECT_EQ(r->first.refcount, want->refcount);
-			EXPECT_EQ(r->first.mapcount, want->mapcount);
-			EXPECT_EQ(r->first.folio_mapcount, want->folio_mapcount);
-			if (ct_failed())
-				ct_abort();
-		}
-		if (r->first.addr >= zero && r->first.addr < zero + ZERO * PAGE)
-			zero_runs++;
-		if (thp && r->first.addr >= thp && r->first.addr < thp + (2ul << 20))
-			thp_runs++;
-	}
+	k = expect_runs_are_pages(runs, nr, pages, np);
 	EXPECT_EQ(k, np);
+	for (uint32_t i = 0; i < nr; i++) {
+		uint64_t a = runs[i].first.addr;
+
+		zero_runs += a >= zero && a < zero + ZERO * PAGE;
+		thp_runs += thp && a >= thp && a < thp + (2ul << 20);
+	}
 	for (k = 0; thp && k < np; k++)
 		if (pages[k].addr == thp)
 			thp_pmd = COWTRACE_PAGE_LEVEL(pages[k].flags) ==
@@ -606,6 +621,56 @@ TEST(runs_expand_to_the_per_page_records)
 	close(fd);
 	free(pages);
 	free(runs);
+	puppet_kill(&p);
+}
+
+/*
+ * Dense memory after fork and COW, where a run must end at pages whose PFNs
+ * still follow on: the module lengthens a run of like pages without decoding
+ * each (walk.c, take_repeats()), so every way a neighbour can differ is made
+ * here, in the parent and the child.  The child copies page 5 (the parent's
+ * page 5 is left mapped once, its refcount and mapcount down); the parent
+ * then writes page 5 (reused: writable, dirty, exclusive again) and page 9
+ * (a copy, a PFN out of line).  Expanded runs must equal per-page records.
+ */
+TEST(runs_end_where_cow_made_neighbours_differ)
+{
+	enum { CAP = 4096, N = 64 };
+	struct cowtrace_page_run *runs;
+	struct cowtrace_page *pages;
+	struct puppet p, c;
+	uint64_t buf;
+	int fd = must_open_ctl();
+
+	pages = calloc(CAP, sizeof(*pages));
+	runs = calloc(CAP, sizeof(*runs));
+	ASSERT_TRUE(pages && runs);
+	must_spawn(&p);
+	buf = must_call(&p, PUP_MMAP, N * PAGE, 0, PROT_READ | PROT_WRITE);
+	must_call(&p, PUP_MADVISE, buf, N * PAGE, MADV_NOHUGEPAGE);
+	must_call(&p, PUP_WRITE, buf, N * PAGE, 3);
+	must_fork(&p, &c);
+	must_call(&c, PUP_WRITE, buf + 5 * PAGE, PAGE, 4);
+	must_call(&p, PUP_WRITE, buf + 5 * PAGE, PAGE, 5);
+	must_call(&p, PUP_WRITE, buf + 9 * PAGE, PAGE, 6);
+	for (int who = 0; who < 2; who++) {
+		pid_t pid = who ? c.pid : p.pid;
+		uint32_t np, nr;
+
+		np = snap_raw(fd, pid, buf, buf + N * PAGE, pages, CAP, 0);
+		nr = snap_raw(fd, pid, buf, buf + N * PAGE, runs, CAP, COWTRACE_SNAP_RUNS);
+		EXPECT_EQ(np, N);
+		EXPECT_EQ(expect_runs_are_pages(runs, nr, pages, np), np);
+		/* page 5 stands alone, in both (its own refcount/mapcount) */
+		for (uint32_t i = 0; i < nr; i++)
+			if (runs[i].first.addr <= buf + 5 * PAGE &&
+			    buf + 5 * PAGE < runs[i].first.addr + runs[i].nr_pages * PAGE)
+				EXPECT_EQ(runs[i].first.addr, buf + 5 * PAGE);
+	}
+	close(fd);
+	free(pages);
+	free(runs);
+	puppet_kill(&c);
 	puppet_kill(&p);
 }
 
