@@ -3,23 +3,25 @@
  * trace_bench: what tracing costs the traced.  A parent holds a region of
  * N MiB (written, so every page is present), forks, and the child writes
  * every page once: one COW copy per page, the Redis BGSAVE pattern at its
- * worst.  Timed from fork() to the child's exit, best of --reps, three ways
- * back to back on the same machine:
+ * worst.  Timed from fork() to the child's exit, best of --reps, four ways
+ * on the same machine in one run:
  *
  *   off        no tracing: the baseline
  *   cowtrace   a trace session on the parent and its children, with a
  *              reader thread draining the ring as the tool does
- *   floor      a kretprobe on handle_mm_fault() whose BPF program does
- *              nothing: what the probe mechanism alone costs each fault,
- *              the floor under any design that sees a fault's outcome by
- *              probing its return, as cowtrace does
+ *   empty      bpftrace with an empty kretprobe on handle_mm_fault(): the
+ *   kretprobe  probe mechanism and BPF's dispatch, no work at all.  It is
+ *              what seeing every fault's outcome costs before anything is
+ *              read or recorded, so it shows how much of cowtrace's cost
+ *              is the hook rather than its handlers.
  *   bpftrace   scripts/cow-faults.bt on the same pid, counting only
  *              (its per-event lines off: the equivalent of the session)
  *
  * Each run maps a fresh region, so no run inherits another's page state.
  * The off and cowtrace runs alternate (a session is started and stopped
  * around each traced run, outside the timing), so that a busy spell on a
- * shared host slows both alike instead of skewing their ratio.
+ * shared host slows both alike instead of skewing their ratio; the two
+ * bpftrace rows follow.
  *
  *	usage: trace_bench [--mib N] [--reps R] [--tiny] [--no-bpftrace]
  */
@@ -88,12 +90,8 @@ static double min_of(double a, double b)
 	return a < b ? a : b;
 }
 
-/*
- * The floor of any design that sees a fault's outcome: a kretprobe on
- * handle_mm_fault() that does nothing (its BPF program returns at once for
- * every task), so the row measures the probe mechanism alone.
- */
-#define FLOOR_PROGRAM \
+/* An empty kretprobe on handle_mm_fault(): its predicate fails for every task. */
+#define EMPTY_KRETPROBE_PROGRAM \
 	"BEGIN { printf(\"Tracing\\n\"); } kretprobe:handle_mm_fault /pid == 0/ { @n = count(); }"
 
 /*
@@ -170,7 +168,7 @@ int main(int argc, char **argv)
 {
 	size_t mib = 1024;
 	int reps = 3, bpf = 1;
-	double off, on, bt = 0, floor = 0;
+	double off, on, bt = 0, empty = 0;
 	uint64_t lost = 0;
 
 	for (int i = 1; i < argc; i++) {
@@ -222,7 +220,8 @@ int main(int argc, char **argv)
 
 		snprintf(script, sizeof(script), "%s/scripts/cow-faults.bt", top ? top : ".");
 		snprintf(pidarg, sizeof(pidarg), "%d", getpid());
-		floor = best_under_bpftrace((char *[]){ "bpftrace", "-e", FLOOR_PROGRAM, NULL },
+		empty = best_under_bpftrace((char *[]){ "bpftrace", "-e", EMPTY_KRETPROBE_PROGRAM,
+							 NULL },
 					    len, reps);
 		bt = best_under_bpftrace((char *[]){ "bpftrace", script, pidarg, "1", NULL },
 					 len, reps);
@@ -232,7 +231,7 @@ int main(int argc, char **argv)
 	       mib, len / PAGE, reps);
 	printf("| tracing | fork to child exit | relative to off |\n|---|---|---|\n");
 	printf("| off | %.1f ms | 1.00x |\n", off * 1e3);
-	print_row("kretprobe on handle_mm_fault doing nothing (bpftrace): the floor", floor, off);
+	print_row("bpftrace, an empty kretprobe on handle_mm_fault (the hook alone)", empty, off);
 	printf("| cowtrace session (+reader) | %.1f ms | %.2fx |\n", on * 1e3, on / off);
 	print_row("bpftrace cow-faults.bt (counting)", bt, off);
 	printf("\nThe %d sessions read %" PRIu64 " events; %" PRIu64 " were lost (ring full).\n",
