@@ -21,7 +21,8 @@
  * The off and cowtrace runs alternate (a session is started and stopped
  * around each traced run, outside the timing), so that a busy spell on a
  * shared host slows both alike instead of skewing their ratio; the two
- * bpftrace rows follow.
+ * bpftrace rows follow, each after untraced runs of its own, and every row
+ * is divided by the best untraced run of all.
  *
  *	usage: trace_bench [--mib N] [--reps R] [--tiny] [--no-bpftrace]
  */
@@ -96,9 +97,11 @@ static double min_of(double a, double b)
 
 /*
  * Best of @reps runs while bpftrace runs @argv, from its "Tracing" line (its
- * probes are attached) to SIGINT; 0 if it never got there.
+ * probes are attached) to SIGINT; 0 if it never got there.  Untraced runs
+ * go just before, into *@off, so that the baseline every row is divided by
+ * has seen the same spell of the host as this row.
  */
-static double best_under_bpftrace(char *const argv[], size_t len, int reps)
+static double best_under_bpftrace(char *const argv[], size_t len, int reps, double *off)
 {
 	char out[] = "/tmp/trace_bench.XXXXXX", line[256];
 	int ofd = mkstemp(out), ready = 0;
@@ -107,6 +110,7 @@ static double best_under_bpftrace(char *const argv[], size_t len, int reps)
 
 	if (ofd < 0)
 		die("mkstemp");
+	*off = min_of(*off, best(len, reps));
 	b = fork();
 	if (b == 0) {
 		dup2(ofd, 1);
@@ -222,9 +226,9 @@ int main(int argc, char **argv)
 		snprintf(pidarg, sizeof(pidarg), "%d", getpid());
 		empty = best_under_bpftrace((char *[]){ "bpftrace", "-e", EMPTY_KRETPROBE_PROGRAM,
 							 NULL },
-					    len, reps);
+					    len, reps, &off);
 		bt = best_under_bpftrace((char *[]){ "bpftrace", script, pidarg, "1", NULL },
-					 len, reps);
+					 len, reps, &off);
 	}
 
 	printf("### Tracing overhead: fork, the child writes %zu MiB (%zu COW copies), best of %d\n\n",
