@@ -532,7 +532,35 @@ static uint32_t snap_raw(int fd, pid_t pid, uint64_t start, uint64_t end,
 }
 
 /*
- * The same stopped process read per page and as runs: the runs, expanded,
+ * Per-page records and runs of [start, end) while the pages hold still.  A
+ * page's refcount moves on its own while it waits in a per-CPU LRU batch
+ * (and PG_LRU when the batch drains), so the runs are taken between two
+ * per-page snapshots, again until those two agree.
+ */
+static void snap_pages_and_runs(int fd, pid_t pid, uint64_t start, uint64_t end,
+				struct cowtrace_page *pages, struct cowtrace_page_run *runs,
+				uint32_t cap, uint32_t *np, uint32_t *nr)
+{
+	struct cowtrace_page *again = calloc(cap, sizeof(*again));
+	uint32_t n2;
+
+	ASSERT_TRUE(again);
+	for (int tries = 0; tries < 50; tries++) {
+		*np = snap_raw(fd, pid, start, end, pages, cap, 0);
+		*nr = snap_raw(fd, pid, start, end, runs, cap, COWTRACE_SNAP_RUNS);
+		n2 = snap_raw(fd, pid, start, end, again, cap, 0);
+		if (n2 == *np && !memcmp(pages, again, n2 * sizeof(*pages))) {
+			free(again);
+			return;
+		}
+		usleep(20 * 1000);
+	}
+	free(again);
+	FAIL("pages of %d kept changing: no two per-page snapshots in a row agreed", (int)pid);
+}
+
+/*
+ * The same idle process read per page and as runs: the runs, expanded,
  * are the per-page records, field by field.  Written small pages, the zero
  * page, a THP (where the kernel gives one) and a hole between them.
  */
@@ -599,8 +627,7 @@ TEST(runs_expand_to_the_per_page_records)
 	start = small;
 	end = small + (8ul << 20);
 
-	np = snap_raw(fd, p.pid, start, end, pages, CAP, 0);
-	nr = snap_raw(fd, p.pid, start, end, runs, CAP, COWTRACE_SNAP_RUNS);
+	snap_pages_and_runs(fd, p.pid, start, end, pages, runs, CAP, &np, &nr);
 	k = expect_runs_are_pages(runs, nr, pages, np);
 	EXPECT_EQ(k, np);
 	for (uint32_t i = 0; i < nr; i++) {
@@ -657,8 +684,7 @@ TEST(runs_end_where_cow_made_neighbours_differ)
 		pid_t pid = who ? c.pid : p.pid;
 		uint32_t np, nr;
 
-		np = snap_raw(fd, pid, buf, buf + N * PAGE, pages, CAP, 0);
-		nr = snap_raw(fd, pid, buf, buf + N * PAGE, runs, CAP, COWTRACE_SNAP_RUNS);
+		snap_pages_and_runs(fd, pid, buf, buf + N * PAGE, pages, runs, CAP, &np, &nr);
 		EXPECT_EQ(np, N);
 		EXPECT_EQ(expect_runs_are_pages(runs, nr, pages, np), np);
 		/* page 5 stands alone, in both (its own refcount/mapcount) */
