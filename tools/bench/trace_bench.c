@@ -112,6 +112,8 @@ static double best_under_bpftrace(char *const argv[], size_t len, int reps, doub
 		die("mkstemp");
 	*off = min_of(*off, best(len, reps));
 	b = fork();
+	if (b < 0)
+		die("fork"); /* and never kill(-1) below */
 	if (b == 0) {
 		dup2(ofd, 1);
 		dup2(ofd, 2);
