@@ -42,6 +42,7 @@
 #include <unistd.h>
 #include <linux/cowtrace.h>
 
+#include "../bpftrace_run.h"
 #include "bench.h"
 
 #define PAGE 4096ul
@@ -97,47 +98,27 @@ static double min_of(double a, double b)
 
 /*
  * Best of @reps runs while bpftrace runs @argv, from its "Tracing" line (its
- * probes are attached) to SIGINT; 0 if it never got there.  Untraced runs
- * go just before, into *@off, so that the baseline every row is divided by
- * has seen the same spell of the host as this row.
+ * probes are attached) until it is stopped; 0 if it never got there.
+ * Untraced runs go just before, into *@off, so that the baseline every row
+ * is divided by has seen the same spell of the host as this row.
  */
 static double best_under_bpftrace(char *const argv[], size_t len, int reps, double *off)
 {
-	char out[] = "/tmp/trace_bench.XXXXXX", line[256];
-	int ofd = mkstemp(out), ready = 0;
-	double t = 0;
-	pid_t b;
+	struct bpftrace_run bt;
+	const char *why;
+	double t;
 
-	if (ofd < 0)
-		die("mkstemp");
 	*off = min_of(*off, best(len, reps));
-	b = fork();
-	if (b < 0)
-		die("fork"); /* and never kill(-1) below */
-	if (b == 0) {
-		dup2(ofd, 1);
-		dup2(ofd, 2);
-		execv("/usr/bin/bpftrace", argv);
-		_exit(127);
+	if (bpftrace_start(&bt, argv, 90, &why)) {
+		fprintf(stderr, "trace_bench: bpftrace %s: %s; its row is n/a\n", argv[1], why);
+		unlink(bt.out);
+		return 0;
 	}
-	for (int i = 0; i < 900 && !ready; i++) {
-		FILE *f = fopen(out, "r");
-
-		while (f && fgets(line, sizeof(line), f))
-			ready |= !strncmp(line, "Tracing", 7);
-		if (f)
-			fclose(f);
-		if (!ready)
-			usleep(100000);
-	}
-	if (ready)
-		t = best(len, reps);
-	kill(b, SIGINT);
-	waitpid(b, NULL, 0);
-	close(ofd);
-	unlink(out);
-	if (!ready)
-		fprintf(stderr, "trace_bench: bpftrace %s did not attach; its row is n/a\n", argv[1]);
+	t = best(len, reps);
+	if (bpftrace_stop(&bt, 60))
+		fprintf(stderr, "trace_bench: bpftrace %s did not exit on SIGTERM: killed\n",
+			argv[1]);
+	unlink(bt.out);
 	return t;
 }
 

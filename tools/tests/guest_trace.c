@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../bpftrace_run.h"
 #include "../tracer.h"
 #include "guest_util.h"
 
@@ -76,49 +77,16 @@ static struct events *events_new(void)
 
 /* --- bpftrace, as an independent witness ------------------------------- */
 
-struct witness {
-	pid_t pid;
-	char out[64];
-};
-
-static void bpftrace_start(struct witness *w, pid_t target)
+static void witness_start(struct bpftrace_run *w, pid_t target)
 {
 	const char *top = getenv("COWTRACE_TOP");
-	char script[512], arg[16], line[256];
-	time_t deadline = time(NULL) + 90;
-	int fd, ready = 0;
-	FILE *f;
+	char script[512], arg[16];
+	const char *why;
 
 	snprintf(script, sizeof(script), "%s/scripts/cow-faults.bt", top ? top : ".");
 	snprintf(arg, sizeof(arg), "%d", (int)target);
-	strcpy(w->out, "/tmp/cow-faults.XXXXXX");
-	fd = mkstemp(w->out);
-	ASSERT_GE(fd, 0);
-	if (access("/usr/bin/bpftrace", X_OK))
-		FAIL("/usr/bin/bpftrace is missing: scripts/provision installs it");
-	w->pid = fork();
-	ASSERT_GE(w->pid, 0);
-	if (w->pid == 0) {
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execl("/usr/bin/bpftrace", "bpftrace", script, arg, (char *)NULL);
-		_exit(127);
-	}
-	close(fd);
-	/* attached once BEGIN has printed */
-	while (!ready && time(NULL) < deadline) {
-		f = fopen(w->out, "r");
-		while (f && fgets(line, sizeof(line), f))
-			ready |= !strncmp(line, "Tracing", 7);
-		if (f)
-			fclose(f);
-		if (waitpid(w->pid, NULL, WNOHANG) == w->pid)
-			FAIL("bpftrace exited before attaching: see %s", w->out);
-		if (!ready)
-			usleep(100 * 1000);
-	}
-	if (!ready)
-		FAIL("bpftrace did not attach within 90 s");
+	if (bpftrace_start(w, (char *[]){ "bpftrace", script, arg, NULL }, 90, &why))
+		FAIL("%s: see %s", why, w->out);
 }
 
 struct bt_fault {
@@ -135,7 +103,7 @@ static off_t file_size(const char *path)
 }
 
 /* Stop bpftrace and return its COW lines (kind: copy, reuse, other). */
-static size_t bpftrace_stop(struct witness *w, struct bt_fault *out, size_t cap)
+static size_t witness_stop(struct bpftrace_run *w, struct bt_fault *out, size_t cap)
 {
 	char line[256];
 	size_t n = 0;
@@ -153,16 +121,8 @@ static size_t bpftrace_stop(struct witness *w, struct bt_fault *out, size_t cap)
 		usleep(100 * 1000);
 		same = file_size(w->out) == before ? same + 1 : 0;
 	}
-	kill(w->pid, SIGINT);
-	for (int tenths = 0; waitpid(w->pid, NULL, WNOHANG) != w->pid; tenths++) {
-		if (tenths == 2400) {
-			printf("# bpftrace had not exited 240 s after SIGINT: killed\n");
-			kill(w->pid, SIGKILL);
-			waitpid(w->pid, NULL, 0);
-			break;
-		}
-		usleep(100 * 1000);
-	}
+	if (bpftrace_stop(w, 240))
+		printf("# bpftrace had not exited 240 s after it was stopped: killed\n");
 	f = fopen(w->out, "r");
 	ASSERT_TRUE(f);
 	while (fgets(line, sizeof(line), f) && n < cap) {
@@ -249,7 +209,7 @@ TEST_TIMEOUT(cow_events_agree_with_bpftrace_and_snapshots, 600)
 	struct puppet p, c;
 	struct ct_tracer t;
 	struct ct_error err;
-	struct witness w;
+	struct bpftrace_run w;
 	size_t n_bt, at_fill, at_fork_snap, fork_idx = (size_t)-1;
 	uint64_t buf, before_fill_ns, after_fill_ns;
 	int child_copy = 0, parent_reuse = 0, parent_copy = 0, anon_new = 0;
@@ -261,7 +221,7 @@ TEST_TIMEOUT(cow_events_agree_with_bpftrace_and_snapshots, 600)
 	ASSERT_EQ(must_call(&p, PUP_MADVISE, buf, REGION_PAGES * PAGE, MADV_NOHUGEPAGE), 0);
 
 	ct_step("start bpftrace (scripts/cow-faults.bt)");
-	bpftrace_start(&w, p.pid);
+	witness_start(&w, p.pid);
 	ct_step("start the module's trace");
 	before_fill_ns = monotonic_ns();
 	if (ct_trace_start(&t, p.pid, 1, &err))
@@ -292,7 +252,7 @@ TEST_TIMEOUT(cow_events_agree_with_bpftrace_and_snapshots, 600)
 		FAIL("%s", err.msg);
 	drain(&t, e);
 	ct_step("stop bpftrace");
-	n_bt = bpftrace_stop(&w, bt, sizeof(bt) / sizeof(bt[0]));
+	n_bt = witness_stop(&w, bt, sizeof(bt) / sizeof(bt[0]));
 
 	ct_step("check");
 	/* 1. The module's events, against the kernel's rules. */
