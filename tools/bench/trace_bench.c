@@ -3,26 +3,30 @@
  * trace_bench: what tracing costs the traced.  A parent holds a region of
  * N MiB (written, so every page is present), forks, and the child writes
  * every page once: one COW copy per page, the Redis BGSAVE pattern at its
- * worst.  Timed from fork() to the child's exit, best of --reps, four ways
- * on the same machine in one run:
+ * worst.  Timed from fork() to the child's exit, these ways on the same
+ * machine in one run:
  *
  *   off        no tracing: the baseline
  *   cowtrace   a trace session on the parent and its children, with a
  *              reader thread draining the ring as the tool does
  *   empty      bpftrace with an empty kretprobe on handle_mm_fault(): the
- *   kretprobe  probe mechanism and BPF's dispatch, no work at all.  It is
- *              what seeing every fault's outcome costs before anything is
- *              read or recorded, so it shows how much of cowtrace's cost
- *              is the hook rather than its handlers.
+ *   kretprobe  probe mechanism cowtrace uses, and BPF's dispatch, no work at
+ *              all.  It is what seeing every fault's outcome costs before
+ *              anything is read or recorded, so it shows how much of
+ *              cowtrace's cost is the hook rather than its handlers.
+ *   empty      the same with a kretfunc: BPF's trampoline (fentry/fexit),
+ *   kretfunc   the cheapest return hook the kernel has, and BPF's alone
+ *              (a module gets kprobes and ftrace, not BPF trampolines)
  *   bpftrace   scripts/cow-faults.bt on the same pid, counting only
  *              (its per-event lines off: the equivalent of the session)
  *
  * Each run maps a fresh region, so no run inherits another's page state.
- * The off and cowtrace runs alternate (a session is started and stopped
- * around each traced run, outside the timing), so that a busy spell on a
- * shared host slows both alike instead of skewing their ratio; the two
- * bpftrace rows follow, each after untraced runs of its own, and every row
- * is divided by the best untraced run of all.
+ * Sessions and bpftrace are started and stopped around their runs, outside
+ * the timing.  Each of --reps rounds runs every row once, and a row's ratio
+ * is its fastest run over the fastest untraced one: noise on a shared host
+ * only ever adds time, so the fastest run is the least disturbed, and every
+ * row has as many tries at it as the baseline.  The slowest runs are shown
+ * too, for how noisy the run was.
  *
  *	usage: trace_bench [--mib N] [--reps R] [--tiny] [--no-bpftrace]
  */
@@ -74,52 +78,76 @@ static double fork_and_write(size_t len)
 	return t;
 }
 
-static double best(size_t len, int reps)
-{
-	double b = 1e9;
-
-	for (int i = 0; i < reps; i++) {
-		double t = fork_and_write(len);
-
-		if (t < b)
-			b = t;
-	}
-	return b;
-}
-
 static double min_of(double a, double b)
 {
 	return a < b ? a : b;
 }
 
 /* An empty kretprobe on handle_mm_fault(): its predicate fails for every task. */
+#define EMPTY_KRETFUNC_PROGRAM \
+	"BEGIN { printf(\"Tracing\\n\"); } kretfunc:handle_mm_fault /pid == 0/ { @n = count(); }"
 #define EMPTY_KRETPROBE_PROGRAM \
 	"BEGIN { printf(\"Tracing\\n\"); } kretprobe:handle_mm_fault /pid == 0/ { @n = count(); }"
 
+/* One way of running the workload: its fastest and slowest runs. */
+struct row {
+	const char *what;
+	int n;
+	double fastest, slowest;
+};
+
 /*
- * Best of @reps runs while bpftrace runs @argv, from its "Tracing" line (its
- * probes are attached) until it is stopped; 0 if it never got there.
- * Untraced runs go just before, into *@off, so that the baseline every row
- * is divided by has seen the same spell of the host as this row.
+ * A run starts only after the work the last one left behind has run:
+ * a bpftrace that exits, or a session that stops, leaves the kernel
+ * unregistering probes and freeing programs after RCU grace periods, on
+ * the other vCPU, which TCG runs on the same host thread as the timed one.
  */
-static double best_under_bpftrace(char *const argv[], size_t len, int reps, double *off)
+#define SETTLE_S 3
+
+static void add_run(struct row *row, double t)
+{
+	row->fastest = row->n ? min_of(row->fastest, t) : t;
+	row->slowest = row->n ? (t > row->slowest ? t : row->slowest) : t;
+	row->n++;
+}
+
+static void run_untraced(struct row *row, size_t len)
+{
+	sleep(SETTLE_S);
+	add_run(row, fork_and_write(len));
+}
+
+/* One run for @row with bpftrace running @argv (started and stopped untimed). */
+static void run_under_bpftrace(struct row *row, char *const argv[], size_t len)
 {
 	struct bpftrace_run bt;
 	const char *why;
 	double t;
 
-	*off = min_of(*off, best(len, reps));
+	sleep(SETTLE_S);
 	if (bpftrace_start(&bt, argv, 90, &why)) {
-		fprintf(stderr, "trace_bench: bpftrace %s: %s; its row is n/a\n", argv[1], why);
+		fprintf(stderr, "trace_bench: bpftrace %s: %s; a run of its row is missing\n",
+			argv[1], why);
 		unlink(bt.out);
-		return 0;
+		return;
 	}
-	t = best(len, reps);
+	t = fork_and_write(len);
 	if (bpftrace_stop(&bt, 60))
 		fprintf(stderr, "trace_bench: bpftrace %s did not exit on SIGTERM: killed\n",
 			argv[1]);
 	unlink(bt.out);
-	return t;
+	add_run(row, t);
+}
+
+/* "| what | fastest | slowest | fastest over off's fastest |"; n/a without runs. */
+static void print_row(const struct row *row, const struct row *off)
+{
+	if (!row->n || !off->n) {
+		printf("| %s | n/a | n/a | n/a |\n", row->what);
+		return;
+	}
+	printf("| %s | %.1f ms | %.1f ms | %.2fx |\n", row->what, row->fastest * 1e3,
+	       row->slowest * 1e3, row->fastest / off->fastest);
 }
 
 static volatile int draining;
@@ -142,21 +170,53 @@ static void *drain(void *arg)
 	return NULL;
 }
 
-/* One table row; a time of 0 is a run that did not happen. */
-static void print_row(const char *what, double t, double off)
+/* One run for @row under a cowtrace session and its reader (set up untimed). */
+static void run_under_cowtrace(struct row *row, size_t len, uint64_t *lost)
 {
-	if (t > 0)
-		printf("| %s | %.1f ms | %.2fx |\n", what, t * 1e3, t / off);
-	else
-		printf("| %s | n/a | n/a |\n", what);
+	struct cowtrace_trace_start s = {
+		.size = sizeof(s), .flags = COWTRACE_TRACE_CHILDREN, .pid = getpid(),
+	};
+	struct cowtrace_trace_stop st = { .size = sizeof(st) };
+	struct cowtrace_trace_read r = { .size = sizeof(r), .flags = COWTRACE_READ_NONBLOCK };
+	static struct cowtrace_event one;
+	pthread_t th;
+	double t;
+	int fd;
+
+	sleep(SETTLE_S);
+	fd = open("/sys/kernel/debug/cowtrace/ctl", O_RDONLY);
+	if (fd < 0 || ioctl(fd, COWTRACE_IOC_TRACE_START, &s))
+		die("starting a trace session (is the module loaded?)");
+	draining = 1;
+	pthread_create(&th, NULL, drain, &fd);
+	t = fork_and_write(len);
+	ioctl(fd, COWTRACE_IOC_TRACE_STOP, &st);
+	draining = 0;
+	pthread_join(th, NULL);
+	r.events = (uintptr_t)&one;
+	r.cap = 1;
+	ioctl(fd, COWTRACE_IOC_TRACE_READ, &r);
+	*lost += r.lost;
+	close(fd);
+	add_run(row, t);
 }
 
 int main(int argc, char **argv)
 {
+	const char *top = getenv("COWTRACE_TOP");
+	char script[512], pidarg[16];
 	size_t mib = 1024;
-	int reps = 3, bpf = 1;
-	double off, on, bt = 0, empty = 0;
+	int reps = 4, bpf = 1;
 	uint64_t lost = 0;
+	struct row empty_kretprobe = {
+		.what = "bpftrace, an empty kretprobe on handle_mm_fault (the hook alone)"
+	};
+	struct row empty_kretfunc = {
+		.what = "bpftrace, an empty kretfunc (fexit: BPF's own trampoline) on handle_mm_fault"
+	};
+	struct row off = { .what = "off" };
+	struct row session = { .what = "cowtrace session (+reader)" };
+	struct row cow_faults = { .what = "bpftrace cow-faults.bt (counting)" };
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--mib") && i + 1 < argc)
@@ -167,60 +227,45 @@ int main(int argc, char **argv)
 			mib = 8, reps = 1;
 		else if (!strcmp(argv[i], "--no-bpftrace"))
 			bpf = 0;
-		else {
+		else
+			reps = 0;
+		if (reps < 1) {
 			fprintf(stderr, "usage: trace_bench [--mib N] [--reps R] [--tiny] [--no-bpftrace]\n");
 			return 1;
 		}
 	}
 	size_t len = mib << 20;
 
-	off = on = 1e9;
+	snprintf(script, sizeof(script), "%s/scripts/cow-faults.bt", top ? top : ".");
+	snprintf(pidarg, sizeof(pidarg), "%d", getpid());
+	/*
+	 * Every row runs once per round, so that a busy spell of the shared
+	 * host, which only ever adds time, falls on all rows alike; each row
+	 * gets as many runs as the baseline, and its best is the least
+	 * disturbed.
+	 */
 	for (int i = 0; i < reps; i++) {
-		int fd = open("/sys/kernel/debug/cowtrace/ctl", O_RDONLY);
-		struct cowtrace_trace_start s = {
-			.size = sizeof(s), .flags = COWTRACE_TRACE_CHILDREN, .pid = getpid(),
-		};
-		struct cowtrace_trace_stop st = { .size = sizeof(st) };
-		struct cowtrace_trace_read r = { .size = sizeof(r), .flags = COWTRACE_READ_NONBLOCK };
-		static struct cowtrace_event one;
-		pthread_t th;
-
-		off = min_of(off, fork_and_write(len));
-		if (fd < 0 || ioctl(fd, COWTRACE_IOC_TRACE_START, &s))
-			die("starting a trace session (is the module loaded?)");
-		draining = 1;
-		pthread_create(&th, NULL, drain, &fd);
-		on = min_of(on, fork_and_write(len));
-		ioctl(fd, COWTRACE_IOC_TRACE_STOP, &st);
-		draining = 0;
-		pthread_join(th, NULL);
-		r.events = (uintptr_t)&one;
-		r.cap = 1;
-		ioctl(fd, COWTRACE_IOC_TRACE_READ, &r);
-		lost += r.lost;
-		close(fd);
+		run_untraced(&off, len);
+		run_under_cowtrace(&session, len, &lost);
+		if (!bpf)
+			continue;
+		run_under_bpftrace(&empty_kretprobe,
+				   (char *[]){ "bpftrace", "-e", EMPTY_KRETPROBE_PROGRAM, NULL }, len);
+		run_under_bpftrace(&empty_kretfunc,
+				   (char *[]){ "bpftrace", "-e", EMPTY_KRETFUNC_PROGRAM, NULL }, len);
+		run_under_bpftrace(&cow_faults, (char *[]){ "bpftrace", script, pidarg, "1", NULL },
+				   len);
 	}
 
-	if (bpf) {
-		const char *top = getenv("COWTRACE_TOP");
-		char script[512], pidarg[16];
-
-		snprintf(script, sizeof(script), "%s/scripts/cow-faults.bt", top ? top : ".");
-		snprintf(pidarg, sizeof(pidarg), "%d", getpid());
-		empty = best_under_bpftrace((char *[]){ "bpftrace", "-e", EMPTY_KRETPROBE_PROGRAM,
-							 NULL },
-					    len, reps, &off);
-		bt = best_under_bpftrace((char *[]){ "bpftrace", script, pidarg, "1", NULL },
-					 len, reps, &off);
-	}
-
-	printf("### Tracing overhead: fork, the child writes %zu MiB (%zu COW copies), best of %d\n\n",
+	printf("### Tracing overhead: fork, the child writes %zu MiB (%zu COW copies), %d rounds\n\n",
 	       mib, len / PAGE, reps);
-	printf("| tracing | fork to child exit | relative to off |\n|---|---|---|\n");
-	printf("| off | %.1f ms | 1.00x |\n", off * 1e3);
-	print_row("bpftrace, an empty kretprobe on handle_mm_fault (the hook alone)", empty, off);
-	printf("| cowtrace session (+reader) | %.1f ms | %.2fx |\n", on * 1e3, on / off);
-	print_row("bpftrace cow-faults.bt (counting)", bt, off);
+	printf("| tracing | fastest run | slowest run | fastest relative to off |\n");
+	printf("|---|---|---|---|\n");
+	print_row(&off, &off);
+	print_row(&empty_kretprobe, &off);
+	print_row(&empty_kretfunc, &off);
+	print_row(&session, &off);
+	print_row(&cow_faults, &off);
 	printf("\nThe %d sessions read %" PRIu64 " events; %" PRIu64 " were lost (ring full).\n",
 	       reps, drained, lost);
 	return 0;
