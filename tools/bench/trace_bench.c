@@ -78,12 +78,7 @@ static double fork_and_write(size_t len)
 	return t;
 }
 
-static double min_of(double a, double b)
-{
-	return a < b ? a : b;
-}
-
-/* An empty kretprobe on handle_mm_fault(): its predicate fails for every task. */
+/* Empty return hooks on handle_mm_fault(): their predicate fails for every task. */
 #define EMPTY_KRETFUNC_PROGRAM \
 	"BEGIN { printf(\"Tracing\\n\"); } kretfunc:handle_mm_fault /pid == 0/ { @n = count(); }"
 #define EMPTY_KRETPROBE_PROGRAM \
@@ -106,8 +101,10 @@ struct row {
 
 static void add_run(struct row *row, double t)
 {
-	row->fastest = row->n ? min_of(row->fastest, t) : t;
-	row->slowest = row->n ? (t > row->slowest ? t : row->slowest) : t;
+	if (!row->n || t < row->fastest)
+		row->fastest = t;
+	if (!row->n || t > row->slowest)
+		row->slowest = t;
 	row->n++;
 }
 
