@@ -632,6 +632,108 @@ static void walk_vma_record_names_and_repeats(struct kunit *test)
 	kthread_unuse_mm(walk_mm);
 }
 
+/*
+ * The walk skips empty PTEs eight at a time and then one by one: pages at
+ * every position modulo 8, and at both ends of a page table, must still each
+ * be found, once.  The walk covers two page tables, [base, base + 1024 pages)
+ * with base 2 MiB aligned; the positions are page indexes in it.
+ */
+#define SKIP_PAGES 1024
+/* unmapped: see walk_finds_pages_among_empty_ptes() */
+static const u16 skip_holes[] = { 300, 700 };
+
+struct skip_case {
+	const char *desc;
+	u16 pos[8];
+	unsigned int nr_pos;
+	unsigned int every; /* or every n-th page, from 0, if non-zero */
+};
+
+static const struct skip_case skip_cases[] = {
+	{ "the first entry", { 0 }, 1, 0 },
+	{ "the last of the first eight", { 7 }, 1, 0 },
+	{ "the first of the next eight", { 8 }, 1, 0 },
+	{ "one past eight", { 9 }, 1, 0 },
+	{ "three across an eight", { 6, 7, 8 }, 3, 0 },
+	{ "the last entry of a table", { 511 }, 1, 0 },
+	{ "the first entry of the next table", { 512 }, 1, 0 },
+	{ "the last entry walked", { 1023 }, 1, 0 },
+	{ "both ends of both tables", { 0, 511, 512, 1023 }, 4, 0 },
+	{ "every ninth page", {}, 0, 9 },
+	{ "every page", {}, 0, 1 },
+};
+
+static void skip_case_desc(const struct skip_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(skip, skip_cases, skip_case_desc);
+
+static bool skip_is_hole(unsigned int i)
+{
+	unsigned int h;
+
+	for (h = 0; h < ARRAY_SIZE(skip_holes); h++)
+		if (skip_holes[h] == i)
+			return true;
+	return false;
+}
+
+static bool skip_case_writes(const struct skip_case *c, unsigned int i)
+{
+	unsigned int k;
+
+	if (skip_is_hole(i))
+		return false;
+	if (c->every)
+		return i % c->every == 0;
+	for (k = 0; k < c->nr_pos; k++)
+		if (c->pos[k] == i)
+			return true;
+	return false;
+}
+
+static void walk_finds_pages_among_empty_ptes(struct kunit *test)
+{
+	const struct skip_case *c = test->param_value;
+	unsigned long map, base, len = SKIP_PAGES * PAGE_SIZE + PMD_SIZE;
+	struct cowtrace_page *recs;
+	unsigned int n, i, want = 0;
+
+	recs = kunit_kcalloc(test, SKIP_PAGES, sizeof(*recs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, recs);
+	kthread_use_mm(walk_mm);
+	map = walk_map(test, len);
+	base = ALIGN(map, PMD_SIZE);
+	/*
+	 * The holes split the range into VMAs none of which holds a whole
+	 * 2 MiB window, so no THP maps it, whatever the THP mode.
+	 */
+	for (i = 0; i < ARRAY_SIZE(skip_holes); i++) {
+		unsigned long hole = base + skip_holes[i] * PAGE_SIZE;
+
+		KUNIT_ASSERT_EQ(test, vm_munmap(hole, PAGE_SIZE), 0);
+	}
+	for (i = 0; i < SKIP_PAGES; i++)
+		if (skip_case_writes(c, i))
+			walk_write(test, base + i * PAGE_SIZE, 1);
+	n = walk_collect(test, base, base + SKIP_PAGES * PAGE_SIZE, recs,
+			 SKIP_PAGES, 64);
+	for (i = 0; i < SKIP_PAGES; i++) {
+		if (!skip_case_writes(c, i))
+			continue;
+		KUNIT_ASSERT_LT(test, want, n);
+		KUNIT_EXPECT_EQ(test, recs[want].addr, base + i * PAGE_SIZE);
+		KUNIT_EXPECT_TRUE(test, recs[want].flags & COWTRACE_PG_ANON);
+		KUNIT_EXPECT_FALSE(test, recs[want].flags & COWTRACE_PG_THP);
+		want++;
+	}
+	KUNIT_EXPECT_EQ(test, n, want);
+	vm_munmap(map, len);
+	kthread_unuse_mm(walk_mm);
+}
+
 static void walk_mm_info_counts(struct kunit *test)
 {
 	struct cowtrace_mm_info info = {};
@@ -649,6 +751,7 @@ static struct kunit_case walk_test_cases[] = {
 	KUNIT_CASE(walk_unmapped_range_is_gone),
 	KUNIT_CASE(walk_small_buffers_resume_exactly),
 	KUNIT_CASE(walk_vma_record_names_and_repeats),
+	KUNIT_CASE_PARAM(walk_finds_pages_among_empty_ptes, skip_gen_params),
 	KUNIT_CASE(walk_mm_info_counts),
 	{}
 };

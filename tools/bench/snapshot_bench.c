@@ -27,8 +27,12 @@
  *                pages, no PFNs.  Reported as n/a where the kernel lacks it.
  *
  * Scaling: a region of 1, 4 and 16 GiB with the same 4096 pages populated,
- * and a process with 10,000 VMAs: cowtrace's time must follow populated
- * pages and VMAs, not virtual size.
+ * spread evenly, then 16 GiB with them all in its first 64 MiB, and a
+ * process with 10,000 VMAs: cowtrace's time must follow populated pages,
+ * the page tables holding them and VMAs, not virtual size.  Spread pages
+ * sit in more page tables as the region grows, and each table is 512 entries
+ * to look at; the clustered row holds the region at 16 GiB and the tables
+ * few, which is what separates the two.
  *
  * Output: markdown tables on stdout.  No thresholds: a benchmark reports.
  *
@@ -76,15 +80,19 @@ struct target {
 	pid_t pid;
 	uint64_t start, len;	/* the region */
 	uint64_t populated;	/* 4 KiB pages */
+	uint64_t tables;	/* page tables holding them (2 MiB windows) */
 };
 
 enum shape { FULL, HALF, SPARSE64, THP, NR_SHAPES };
 static const char *const shape_names[] = { "100% populated", "50% populated",
 					    "1/64 populated", "THP-backed" };
 
-/* Fork a child that maps and fills the region, then sleeps until killed. */
+/*
+ * Fork a child that maps the region, writes one page in every @touch_every
+ * of its first @touch_len bytes (all of it if 0), then sleeps until killed.
+ */
 static struct target spawn_target(uint64_t len, enum shape shape, uint64_t touch_every,
-				  int nvmas)
+				  uint64_t touch_len, int nvmas)
 {
 	struct target t = { .len = len };
 	int p[2];
@@ -95,10 +103,12 @@ static struct target spawn_target(uint64_t len, enum shape shape, uint64_t touch
 	if (t.pid < 0)
 		die("fork");
 	if (t.pid == 0) {
-		uint64_t addr, populated = 0;
+		uint64_t addr, populated = 0, tables = 0;
 		char *r;
 
 		if (nvmas) {
+			uintptr_t last_window = 0;
+
 			/* separate VMAs: alternate protections so none merge */
 			for (int i = 0; i < nvmas; i++) {
 				r = mmap(NULL, 2 * PAGE, i & 1 ? PROT_READ | PROT_WRITE :
@@ -108,6 +118,10 @@ static struct target spawn_target(uint64_t len, enum shape shape, uint64_t touch
 					_exit(1);
 				r[0] = 1;
 				populated++;
+				/* they are mapped one below the other: count new windows */
+				if ((uintptr_t)r / HUGE != last_window)
+					tables++;
+				last_window = (uintptr_t)r / HUGE;
 			}
 			addr = 0;
 		} else {
@@ -117,21 +131,27 @@ static struct target spawn_target(uint64_t len, enum shape shape, uint64_t touch
 				_exit(1);
 			r = (char *)(((uintptr_t)r + HUGE - 1) & ~(HUGE - 1));
 			madvise(r, len, shape == THP ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
-			for (uint64_t off = 0; off < len; off += touch_every * PAGE) {
+			if (!touch_len || touch_len > len)
+				touch_len = len;
+			for (uint64_t off = 0; off < touch_len; off += touch_every * PAGE) {
+				if (!off || off / HUGE != (off - touch_every * PAGE) / HUGE)
+					tables++;
 				r[off] = 1;
 				populated += shape == THP ? 0 : 1;
 			}
 			addr = (uintptr_t)r;
 		}
 		if (write(p[1], &addr, sizeof(addr)) != sizeof(addr) ||
-		    write(p[1], &populated, sizeof(populated)) != sizeof(populated))
+		    write(p[1], &populated, sizeof(populated)) != sizeof(populated) ||
+		    write(p[1], &tables, sizeof(tables)) != sizeof(tables))
 			_exit(1);
 		for (;;)
 			pause();
 	}
 	close(p[1]);
 	if (read(p[0], &t.start, sizeof(t.start)) != sizeof(t.start) ||
-	    read(p[0], &t.populated, sizeof(t.populated)) != sizeof(t.populated)) {
+	    read(p[0], &t.populated, sizeof(t.populated)) != sizeof(t.populated) ||
+	    read(p[0], &t.tables, sizeof(t.tables)) != sizeof(t.tables)) {
 		fprintf(stderr, "snapshot_bench: the target could not map %" PRIu64 " MiB\n",
 			len >> 20);
 		exit(2);
@@ -385,7 +405,7 @@ int main(int argc, char **argv)
 	printf("|---|---|---|---|---|---|---|---|---|\n");
 	for (int s = 0; s < NR_SHAPES; s++) {
 		static const uint64_t every[] = { 1, 2, 64, 512 };
-		struct target t = spawn_target(mib << 20, s, every[s], 0);
+		struct target t = spawn_target(mib << 20, s, every[s], 0, 0);
 		uint64_t end = t.start + t.len;
 		double base, ct, cr, pp, pt, scan;
 		uint64_t runs;
@@ -417,19 +437,26 @@ int main(int argc, char **argv)
 	}
 
 	printf("\n### Scaling: the same populated pages in a larger address space\n\n");
-	printf("| target | populated pages | cowtrace ioctl | pagemap pread |\n|---|---|---|---|\n");
-	for (int g = 0; g < 3; g++) {
-		static const uint64_t gib[] = { 1, 4, 16 };
-		uint64_t len = scale ? gib[g] << 30 : (mib << 20) << (2 * g);
-		struct target t = spawn_target(len, SPARSE64, len / PAGE / 4096 ?: 1, 0);
-		uint64_t end = t.start + t.len;
+	printf("| target | populated pages | page tables holding them | cowtrace ioctl | pagemap pread |\n");
+	printf("|---|---|---|---|---|\n");
+	for (int g = 0; g < 4; g++) {
+		static const uint64_t gib[] = { 1, 4, 16, 16 };
+		uint64_t len = scale ? gib[g] << 30 : (mib << 20) << (2 * (g % 3));
+		bool clustered = g == 3;
+		/* 4096 pages, spread evenly or every 4th page from the start */
+		uint64_t every = clustered ? 4 : len / PAGE / 4096 ?: 1;
+		struct target t;
+		uint64_t end;
 		double base, ct;
 
 		if (!scale && len / PAGE > b.cap_pages)
-			break;
+			continue;
+		t = spawn_target(len, SPARSE64, every, clustered ? 4096 * every * PAGE : 0, 0);
+		end = t.start + t.len;
 		base = best_time(run_pagemap, &t, t.start, end, &b, reps, &pages);
 		ct = best_time(run_cowtrace, &t, t.start, end, &b, reps, &t.populated);
-		printf("| %" PRIu64 " MiB sparse | %" PRIu64 " |", len >> 20, t.populated);
+		printf("| %" PRIu64 " MiB sparse%s | %" PRIu64 " | %" PRIu64 " |", len >> 20,
+		       clustered ? ", pages clustered at the start" : "", t.populated, t.tables);
 		cell(ct, t.populated, base);
 		cell(base, t.populated, base);
 		printf("\n");
@@ -437,12 +464,13 @@ int main(int argc, char **argv)
 	}
 	{
 		int nvmas = scale ? 10000 : 100;
-		struct target t = spawn_target(0, FULL, 1, nvmas);
+		struct target t = spawn_target(0, FULL, 1, 0, nvmas);
 		double ct;
 
 		/* the whole address space, one call sequence: VMAs are what it walks */
 		ct = best_time(run_cowtrace, &t, 0, 1ull << 47, &b, reps, &t.populated);
-		printf("| %d VMAs, whole address space | %" PRIu64 " |", nvmas, t.populated);
+		printf("| %d VMAs, whole address space | %" PRIu64 " | %" PRIu64 " |", nvmas,
+		       t.populated, t.tables);
 		printf(" %.2f ms, %.1f Mpages/s | n/a (one pread per VMA) |\n", ct * 1e3,
 		       t.populated / ct / 1e6);
 		kill_target(&t);
