@@ -633,10 +633,11 @@ static void walk_vma_record_names_and_repeats(struct kunit *test)
 }
 
 /*
- * The walk skips empty PTEs eight at a time and then one by one: pages at
- * every position modulo 8, and at both ends of a page table, must still each
- * be found, once.  The walk covers two page tables, [base, base + 1024 pages)
- * with base 2 MiB aligned; the positions are page indexes in it.
+ * Pages among empty PTEs: at every position in a cache line of entries and
+ * at both ends of a page table, each must be found, once, at its address.
+ * These are the edges any faster way of skipping empty entries (a line at a
+ * time, say) gets wrong.  The walk covers two page tables, [base, base + 1024
+ * pages) with base 2 MiB aligned; the positions are page indexes in it.
  */
 #define SKIP_PAGES 1024
 /* unmapped: see walk_finds_pages_among_empty_ptes() */

@@ -489,31 +489,6 @@ static __always_inline unsigned long take_repeats(struct cowtrace_walk *w,
 	return n;
 }
 
-/*
- * How many of the @max entries from @ptep on are none.  A sparse process's
- * page tables are mostly empty, and skipping them entry by entry was most of
- * what walking it cost: eight are tested at once, with one branch, since
- * pte_none() of each is a test of its own bits that the compiler folds into
- * one test of their OR.
- */
-static __always_inline unsigned long count_none(pte_t *ptep, unsigned long max)
-{
-	unsigned long n = 0;
-
-	for (; n + 8 <= max; n += 8) {
-		pte_t *p = ptep + n;
-
-		if (!(pte_none(ptep_get(p)) & pte_none(ptep_get(p + 1)) &
-		      pte_none(ptep_get(p + 2)) & pte_none(ptep_get(p + 3)) &
-		      pte_none(ptep_get(p + 4)) & pte_none(ptep_get(p + 5)) &
-		      pte_none(ptep_get(p + 6)) & pte_none(ptep_get(p + 7))))
-			break;
-	}
-	while (n < max && pte_none(ptep_get(ptep + n)))
-		n++;
-	return n;
-}
-
 static void walk_pte_table(struct walk_state *s, pmd_t *pmdp,
 			   unsigned long addr, unsigned long end, bool *retry)
 {
@@ -532,26 +507,21 @@ static void walk_pte_table(struct walk_state *s, pmd_t *pmdp,
 		*retry = true;
 		goto out;
 	}
-	pte = start_pte;
-	while (addr != end) {
-		unsigned long skip =
-			count_none(pte, (end - addr) >> PAGE_SHIFT);
+	for (pte = start_pte; addr != end; pte++, addr += PAGE_SIZE) {
+		pte_t ptent = ptep_get(pte);
 		struct cowtrace_page rec;
-		pte_t ptent;
+		unsigned long taken;
 
-		pte += skip;
-		addr += skip << PAGE_SHIFT;
-		if (addr == end)
-			break;
-		ptent = ptep_get(pte);
+		if (pte_none(ptent))
+			continue;
 		rec = (struct cowtrace_page){ .addr = addr };
 		fill_pte(w, &rec, ptent);
 		if (!push_page(s, &rec))
 			break;
-		skip = 1 + take_repeats(w, pte + 1, ptent,
-					(end - addr - PAGE_SIZE) >> PAGE_SHIFT);
-		pte += skip;
-		addr += skip << PAGE_SHIFT;
+		taken = take_repeats(w, pte + 1, ptent,
+				     (end - addr - PAGE_SIZE) >> PAGE_SHIFT);
+		pte += taken;
+		addr += taken << PAGE_SHIFT;
 	}
 out:
 	spin_unlock(ptl);
