@@ -14,6 +14,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,13 +44,15 @@ struct proc_sum {
 	uint64_t kinds[COWTRACE_EV_NR_KINDS];
 	uint64_t copied;
 	struct vma_sum *vmas;	/* the VMAs its events fell in */
-	size_t nr_vmas;
+	size_t nr_vmas, cap_vmas;
+	size_t last_vma;	/* where the last event fell: the next one likely too */
 };
 
 struct trace_run {
 	struct ct_tracer t;
 	struct proc_sum *procs;
-	size_t nr_procs;
+	size_t nr_procs, cap_procs;
+	size_t last_proc;	/* whose the last event was: the next one likely too */
 	uint64_t shown;
 	unsigned int only;	/* bitmask of kinds to print; 0: all */
 	int quiet;
@@ -92,19 +95,46 @@ static void name_vma(uint32_t pid, struct vma_sum *v)
 	fclose(f);
 }
 
+/*
+ * Room for one more of @array's @nr elements, doubling its capacity: the
+ * array, perhaps moved, or NULL with it as it was.
+ */
+static void *grow(void *array, size_t *cap, size_t nr, size_t size)
+{
+	size_t new_cap = *cap ? 2 * *cap : 16;
+	void *grown;
+
+	if (nr < *cap)
+		return array;
+	grown = realloc(array, new_cap * size);
+	if (grown)
+		*cap = new_cap;
+	return grown;
+}
+
+/*
+ * Events come in bursts from one process and one VMA (a child writing its
+ * heap), so the last one found is tried first: the search of the rest only
+ * runs when the event moves elsewhere.
+ */
 static struct proc_sum *find_proc(struct trace_run *r, uint32_t pid)
 {
 	struct proc_sum *grown, *p;
 	char path[64];
 	FILE *f;
 
+	if (r->last_proc < r->nr_procs && r->procs[r->last_proc].pid == pid)
+		return &r->procs[r->last_proc];
 	for (size_t i = 0; i < r->nr_procs; i++)
-		if (r->procs[i].pid == pid)
+		if (r->procs[i].pid == pid) {
+			r->last_proc = i;
 			return &r->procs[i];
-	grown = realloc(r->procs, (r->nr_procs + 1) * sizeof(*grown));
+		}
+	grown = grow(r->procs, &r->cap_procs, r->nr_procs, sizeof(*grown));
 	if (!grown)
 		return NULL;
 	r->procs = grown;
+	r->last_proc = r->nr_procs;
 	p = &r->procs[r->nr_procs++];
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
@@ -118,18 +148,28 @@ static struct proc_sum *find_proc(struct trace_run *r, uint32_t pid)
 	return p;
 }
 
+static bool vma_is(const struct vma_sum *v, const struct cowtrace_event *e)
+{
+	return v->start == e->vma_start && v->end == e->vma_end;
+}
+
 /* The VMA the event names; VMAs are told apart by their bounds then. */
 static struct vma_sum *find_vma(struct proc_sum *p, const struct cowtrace_event *e)
 {
 	struct vma_sum *grown, *v;
 
+	if (p->last_vma < p->nr_vmas && vma_is(&p->vmas[p->last_vma], e))
+		return &p->vmas[p->last_vma];
 	for (size_t i = 0; i < p->nr_vmas; i++)
-		if (p->vmas[i].start == e->vma_start && p->vmas[i].end == e->vma_end)
+		if (vma_is(&p->vmas[i], e)) {
+			p->last_vma = i;
 			return &p->vmas[i];
-	grown = realloc(p->vmas, (p->nr_vmas + 1) * sizeof(*grown));
+		}
+	grown = grow(p->vmas, &p->cap_vmas, p->nr_vmas, sizeof(*grown));
 	if (!grown)
 		return NULL;
 	p->vmas = grown;
+	p->last_vma = p->nr_vmas;
 	v = &p->vmas[p->nr_vmas++];
 	memset(v, 0, sizeof(*v));
 	v->start = e->vma_start;

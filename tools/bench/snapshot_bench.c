@@ -356,7 +356,11 @@ static double best_time(method_fn fn, const struct target *t, uint64_t start, ui
 
 static void cell(double secs, uint64_t pages, double base)
 {
-	printf(" %.2f ms, %.1f Mpages/s (%.2fx) |", secs * 1e3, pages / secs / 1e6, secs / base);
+	double ratio = secs / base;
+
+	/* a third decimal below 0.1x, so that a clustered 16 GiB is not "0.00x" */
+	printf(" %.2f ms, %.1f Mpages/s (%.*fx) |", secs * 1e3, pages / secs / 1e6,
+	       ratio < 0.1 ? 3 : 2, ratio);
 }
 
 int main(int argc, char **argv)
