@@ -14,6 +14,7 @@
 #include "classify.h"
 #include "cli.h"
 #include "report_html.h"
+#include "reserve.h"
 #include "snapfile.h"
 
 static const char diff_help[] =
@@ -83,15 +84,8 @@ static struct group *group_for(struct grouping *gr, uint64_t addr)
 			gr->last = i + 1;
 			return &gr->g[i];
 		}
-	if (gr->n == gr->cap) {
-		size_t cap = gr->cap ? gr->cap * 2 : 64;
-		struct group *g = realloc(gr->g, cap * sizeof(*g));
-
-		if (!g)
-			abort();
-		gr->g = g;
-		gr->cap = cap;
-	}
+	if (ct_reserve((void **)&gr->g, &gr->cap, gr->n + 1, sizeof(*gr->g)))
+		abort();
 	memset(&gr->g[gr->n], 0, sizeof(gr->g[0]));
 	gr->g[gr->n].s = s;
 	gr->g[gr->n].v = v;

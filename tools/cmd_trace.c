@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "reserve.h"
 #include "tracer.h"
 
 #define READ_BATCH 1024
@@ -96,30 +97,13 @@ static void name_vma(uint32_t pid, struct vma_sum *v)
 }
 
 /*
- * Room for one more of @array's @nr elements, doubling its capacity: the
- * array, perhaps moved, or NULL with it as it was.
- */
-static void *grow(void *array, size_t *cap, size_t nr, size_t size)
-{
-	size_t new_cap = *cap ? 2 * *cap : 16;
-	void *grown;
-
-	if (nr < *cap)
-		return array;
-	grown = realloc(array, new_cap * size);
-	if (grown)
-		*cap = new_cap;
-	return grown;
-}
-
-/*
  * Events come in bursts from one process and one VMA (a child writing its
  * heap), so the last one found is tried first: the search of the rest only
  * runs when the event moves elsewhere.
  */
 static struct proc_sum *find_proc(struct trace_run *r, uint32_t pid)
 {
-	struct proc_sum *grown, *p;
+	struct proc_sum *p;
 	char path[64];
 	FILE *f;
 
@@ -130,10 +114,9 @@ static struct proc_sum *find_proc(struct trace_run *r, uint32_t pid)
 			r->last_proc = i;
 			return &r->procs[i];
 		}
-	grown = grow(r->procs, &r->cap_procs, r->nr_procs, sizeof(*grown));
-	if (!grown)
+	if (ct_reserve((void **)&r->procs, &r->cap_procs, r->nr_procs + 1,
+		       sizeof(*r->procs)))
 		return NULL;
-	r->procs = grown;
 	r->last_proc = r->nr_procs;
 	p = &r->procs[r->nr_procs++];
 	memset(p, 0, sizeof(*p));
@@ -156,7 +139,7 @@ static bool vma_is(const struct vma_sum *v, const struct cowtrace_event *e)
 /* The VMA the event names; VMAs are told apart by their bounds then. */
 static struct vma_sum *find_vma(struct proc_sum *p, const struct cowtrace_event *e)
 {
-	struct vma_sum *grown, *v;
+	struct vma_sum *v;
 
 	if (p->last_vma < p->nr_vmas && vma_is(&p->vmas[p->last_vma], e))
 		return &p->vmas[p->last_vma];
@@ -165,10 +148,8 @@ static struct vma_sum *find_vma(struct proc_sum *p, const struct cowtrace_event 
 			p->last_vma = i;
 			return &p->vmas[i];
 		}
-	grown = grow(p->vmas, &p->cap_vmas, p->nr_vmas, sizeof(*grown));
-	if (!grown)
+	if (ct_reserve((void **)&p->vmas, &p->cap_vmas, p->nr_vmas + 1, sizeof(*p->vmas)))
 		return NULL;
-	p->vmas = grown;
 	p->last_vma = p->nr_vmas;
 	v = &p->vmas[p->nr_vmas++];
 	memset(v, 0, sizeof(*v));

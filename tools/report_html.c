@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "report_html.h"
+#include "reserve.h"
 
 #define PG 4096ull
 #define LINE_PX 1120	/* a band wraps at this width */
@@ -45,12 +46,8 @@ static void add_band(struct bands *bs, uint64_t start, uint64_t end,
 {
 	if (start >= end)
 		return;
-	if (bs->n == bs->cap) {
-		bs->cap = bs->cap ? bs->cap * 2 : 64;
-		bs->b = realloc(bs->b, bs->cap * sizeof(*bs->b));
-		if (!bs->b)
-			abort();
-	}
+	if (ct_reserve((void **)&bs->b, &bs->cap, bs->n + 1, sizeof(*bs->b)))
+		abort();
 	bs->b[bs->n++] = (struct band){ start, end, s, v };
 }
 

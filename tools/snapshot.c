@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "reserve.h"
 #include "snapshot.h"
 
 void ct_set_error(struct ct_error *err, int code, const char *fmt, ...)
@@ -158,24 +159,6 @@ static void snapshot_init(struct ct_snapshot *s, pid_t pid, uint64_t start,
 		snprintf(s->kernel, sizeof(s->kernel), "%s", u.release);
 }
 
-/* Grow *buf to hold want elements of size sz; returns 0 or -ENOMEM. */
-static int reserve(void **buf, size_t *cap, size_t want, size_t sz)
-{
-	void *p;
-	size_t n = *cap ? *cap : 256;
-
-	if (want <= *cap)
-		return 0;
-	while (n < want)
-		n *= 2;
-	p = realloc(*buf, n * sz);
-	if (!p)
-		return -ENOMEM;
-	*buf = p;
-	*cap = n;
-	return 0;
-}
-
 int ct_module_available(void)
 {
 	return access(CT_CTL_PATH, F_OK) == 0;
@@ -247,7 +230,7 @@ static int expand_runs(struct ct_snapshot *s, size_t *pcap,
 	for (uint32_t i = 0; i < n; i++) {
 		const struct cowtrace_page_run *r = &runs[i];
 
-		if (reserve((void **)&s->pages, pcap, s->nr_pages + r->nr_pages,
+		if (ct_reserve((void **)&s->pages, pcap, s->nr_pages + r->nr_pages,
 			    sizeof(*s->pages)))
 			return -ENOMEM;
 		s->pages[s->nr_pages] = r->first;
@@ -312,12 +295,12 @@ int ct_snapshot_module(pid_t pid, uint64_t start, uint64_t end,
 		goto out;
 	}
 	do {
-		if (reserve((void **)&s->vmas, &vcap, s->nr_vmas + VMA_BATCH,
+		if (ct_reserve((void **)&s->vmas, &vcap, s->nr_vmas + VMA_BATCH,
 			    sizeof(*s->vmas)) ||
-		    (!runs && reserve((void **)&s->pages, &pcap,
+		    (!runs && ct_reserve((void **)&s->pages, &pcap,
 				      s->nr_pages + PAGE_BATCH,
 				      sizeof(*s->pages))) ||
-		    reserve((void **)&s->names, &ncap, s->names_len + NAMES_BATCH,
+		    ct_reserve((void **)&s->names, &ncap, s->names_len + NAMES_BATCH,
 			    1)) {
 			ct_set_error(err, ENOMEM, "out of memory");
 			goto out;
@@ -493,9 +476,9 @@ static int read_smaps(pid_t pid, uint64_t start, uint64_t end,
 				continue;
 			name[strcspn(name, "\n")] = 0;
 			nl = strlen(name);
-			if (reserve((void **)&s->vmas, &vcap, s->nr_vmas + 1,
+			if (ct_reserve((void **)&s->vmas, &vcap, s->nr_vmas + 1,
 				    sizeof(*v)) ||
-			    reserve((void **)&s->names, &ncap,
+			    ct_reserve((void **)&s->names, &ncap,
 				    s->names_len + nl + 1, 1))
 				goto nomem;
 			v = &s->vmas[s->nr_vmas++];
@@ -623,7 +606,7 @@ int ct_snapshot_procfs(pid_t pid, uint64_t start, uint64_t end,
 
 				if (!(e & (PM_PRESENT | PM_SWAP)))
 					continue;
-				if (reserve((void **)&s->pages, &pcap,
+				if (ct_reserve((void **)&s->pages, &pcap,
 					    s->nr_pages + 1, sizeof(*r)))
 					goto nomem;
 				r = &s->pages[s->nr_pages++];
