@@ -44,6 +44,18 @@ kernel_env() { printf '%s/kernels/%s.env\n' "$COWTRACE_CACHE" "$1"; }
 # several kernels never mixes objects).
 module_build_dir() { printf '%s/build/%s\n' "$COWTRACE_CACHE" "$1"; }
 
+# new_run_dir DIR: a fresh directory for one guest's logs under DIR, keeping
+# the newest 30 there.  Guests started side by side prune at once: ls exits 2
+# on an entry another vm-run removed after the glob listed it, which under
+# set -e and pipefail would end this one silently, so that is not an error.
+new_run_dir() {
+	local dir=$1 run
+	mkdir -p "$dir"
+	run=$(mktemp -d "$dir/$(date +%Y%m%d-%H%M%S)-XXXX") || return 1
+	{ ls -1dt "$dir"/* 2>/dev/null || :; } | tail -n +31 | xargs -r rm -rf
+	printf '%s\n' "$run"
+}
+
 load_kernel_env() {
 	local env
 	env=$(kernel_env "$1")
