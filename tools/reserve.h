@@ -4,11 +4,14 @@
 #define COWTRACE_RESERVE_H
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 /*
  * Grow *buf, of *cap elements of size sz, to hold want; returns 0, or
- * -ENOMEM with *buf and *cap as they were.
+ * -ENOMEM with *buf and *cap as they were.  A want whose doubling or byte
+ * size would overflow size_t is -ENOMEM too: unchecked, the doubling wraps
+ * to 0 and loops for ever.
  */
 static inline int ct_reserve(void **buf, size_t *cap, size_t want, size_t sz)
 {
@@ -17,8 +20,13 @@ static inline int ct_reserve(void **buf, size_t *cap, size_t want, size_t sz)
 
 	if (want <= *cap)
 		return 0;
-	while (n < want)
+	while (n < want) {
+		if (n > SIZE_MAX / 2)
+			return -ENOMEM;
 		n *= 2;
+	}
+	if (n > SIZE_MAX / sz)
+		return -ENOMEM;
 	p = realloc(*buf, n * sz);
 	if (!p)
 		return -ENOMEM;

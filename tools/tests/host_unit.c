@@ -13,6 +13,7 @@
 
 #include "../classify.h"
 #include "../output.h"
+#include "../reserve.h"
 #include "../snapfile.h"
 #include "harness.h"
 
@@ -375,6 +376,24 @@ TEST(pairing_visits_the_union_in_order)
 	EXPECT_EQ(c.both, 1);
 	EXPECT_EQ(c.only_a, 2);
 	EXPECT_EQ(c.only_b, 2);
+}
+
+TEST(reserve_grows_by_doubling_and_refuses_overflow)
+{
+	size_t cap = 0;
+	int *buf = NULL;
+
+	ASSERT_EQ(ct_reserve((void **)&buf, &cap, 1, sizeof(*buf)), 0);
+	EXPECT_EQ(cap, 16);
+	ASSERT_EQ(ct_reserve((void **)&buf, &cap, 17, sizeof(*buf)), 0);
+	EXPECT_EQ(cap, 32);
+	buf[31] = 7;
+	/* more than SIZE_MAX bytes, and a count whose doubling wraps: no change */
+	EXPECT_EQ(ct_reserve((void **)&buf, &cap, SIZE_MAX / 2, sizeof(*buf)), -ENOMEM);
+	EXPECT_EQ(ct_reserve((void **)&buf, &cap, SIZE_MAX, 1), -ENOMEM);
+	EXPECT_EQ(cap, 32);
+	EXPECT_EQ(buf[31], 7);
+	free(buf);
 }
 
 static int python_json_ok(const char *text)
