@@ -28,6 +28,12 @@
  * row has as many tries at it as the baseline.  The slowest runs are shown
  * too, for how noisy the run was.
  *
+ * The child above writes one byte a page: every fault and nothing else,
+ * the worst case for what a per-fault hook costs.  A second table runs off
+ * and cowtrace with the child writing every byte (memset of the region), as
+ * a worker filling its buffers does: the same copy per page, with the
+ * work of writing around it.
+ *
  *	usage: trace_bench [--mib N] [--reps R] [--tiny] [--no-bpftrace]
  */
 #define _GNU_SOURCE
@@ -51,8 +57,11 @@
 
 #define PAGE 4096ul
 
+/* How much of each page the child writes. */
+enum child_writes { ONE_BYTE_A_PAGE, EVERY_BYTE };
+
 /* One fork whose child writes every page; seconds from fork to its exit. */
-static double fork_and_write(size_t len)
+static double fork_and_write(size_t len, enum child_writes writes)
 {
 	char *r = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	double t0, t;
@@ -68,8 +77,11 @@ static double fork_and_write(size_t len)
 	if (pid < 0)
 		die("fork");
 	if (pid == 0) {
-		for (size_t off = 0; off < len; off += PAGE)
-			r[off] = 2;
+		if (writes == EVERY_BYTE)
+			memset(r, 2, len);
+		else
+			for (size_t off = 0; off < len; off += PAGE)
+				r[off] = 2;
 		_exit(0);
 	}
 	waitpid(pid, NULL, 0);
@@ -108,10 +120,10 @@ static void add_run(struct row *row, double t)
 	row->n++;
 }
 
-static void run_untraced(struct row *row, size_t len)
+static void run_untraced(struct row *row, size_t len, enum child_writes writes)
 {
 	sleep(SETTLE_S);
-	add_run(row, fork_and_write(len));
+	add_run(row, fork_and_write(len, writes));
 }
 
 /* One run for @row with bpftrace running @argv (started and stopped untimed). */
@@ -128,7 +140,7 @@ static void run_under_bpftrace(struct row *row, char *const argv[], size_t len)
 		unlink(bt.out);
 		return;
 	}
-	t = fork_and_write(len);
+	t = fork_and_write(len, ONE_BYTE_A_PAGE);
 	if (bpftrace_stop(&bt, 60))
 		fprintf(stderr, "trace_bench: bpftrace %s did not exit on SIGTERM: killed\n",
 			argv[1]);
@@ -168,7 +180,8 @@ static void *drain(void *arg)
 }
 
 /* One run for @row under a cowtrace session and its reader (set up untimed). */
-static void run_under_cowtrace(struct row *row, size_t len, uint64_t *lost)
+static void run_under_cowtrace(struct row *row, size_t len, enum child_writes writes,
+			       uint64_t *lost)
 {
 	struct cowtrace_trace_start s = {
 		.size = sizeof(s), .flags = COWTRACE_TRACE_CHILDREN, .pid = getpid(),
@@ -186,7 +199,7 @@ static void run_under_cowtrace(struct row *row, size_t len, uint64_t *lost)
 		die("starting a trace session (is the module loaded?)");
 	draining = 1;
 	pthread_create(&th, NULL, drain, &fd);
-	t = fork_and_write(len);
+	t = fork_and_write(len, writes);
 	ioctl(fd, COWTRACE_IOC_TRACE_STOP, &st);
 	draining = 0;
 	pthread_join(th, NULL);
@@ -213,6 +226,8 @@ int main(int argc, char **argv)
 	};
 	struct row off = { .what = "off" };
 	struct row session = { .what = "cowtrace session (+reader)" };
+	struct row off_every = { .what = "off" };
+	struct row session_every = { .what = "cowtrace session (+reader)" };
 	struct row cow_faults = { .what = "bpftrace cow-faults.bt (counting)" };
 
 	for (int i = 1; i < argc; i++) {
@@ -242,8 +257,10 @@ int main(int argc, char **argv)
 	 * disturbed.
 	 */
 	for (int i = 0; i < reps; i++) {
-		run_untraced(&off, len);
-		run_under_cowtrace(&session, len, &lost);
+		run_untraced(&off, len, ONE_BYTE_A_PAGE);
+		run_under_cowtrace(&session, len, ONE_BYTE_A_PAGE, &lost);
+		run_untraced(&off_every, len, EVERY_BYTE);
+		run_under_cowtrace(&session_every, len, EVERY_BYTE, &lost);
 		if (!bpf)
 			continue;
 		run_under_bpftrace(&empty_kretprobe,
@@ -254,7 +271,7 @@ int main(int argc, char **argv)
 				   len);
 	}
 
-	printf("### Tracing overhead: fork, the child writes %zu MiB (%zu COW copies), %d rounds\n\n",
+	printf("### Tracing overhead: fork, the child writes a byte of each page of %zu MiB (%zu COW copies), %d rounds\n\n",
 	       mib, len / PAGE, reps);
 	printf("| tracing | fastest run | slowest run | fastest relative to off |\n");
 	printf("|---|---|---|---|\n");
@@ -263,7 +280,12 @@ int main(int argc, char **argv)
 	print_row(&empty_kretfunc, &off);
 	print_row(&session, &off);
 	print_row(&cow_faults, &off);
+	printf("\n### The same, the child writing every byte of the %zu MiB (memset)\n\n", mib);
+	printf("| tracing | fastest run | slowest run | fastest relative to off |\n");
+	printf("|---|---|---|---|\n");
+	print_row(&off_every, &off_every);
+	print_row(&session_every, &off_every);
 	printf("\nThe %d sessions read %" PRIu64 " events; %" PRIu64 " were lost (ring full).\n",
-	       reps, drained, lost);
+	       2 * reps, drained, lost);
 	return 0;
 }
