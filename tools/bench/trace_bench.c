@@ -148,6 +148,13 @@ static void run_under_bpftrace(struct row *row, char *const argv[], size_t len)
 	add_run(row, t);
 }
 
+/* The head of a table of print_row() lines. */
+static void print_table_head(void)
+{
+	printf("| tracing | fastest run | slowest run | fastest relative to off |\n");
+	printf("|---|---|---|---|\n");
+}
+
 /* "| what | fastest | slowest | fastest over off's fastest |"; n/a without runs. */
 static void print_row(const struct row *row, const struct row *off)
 {
@@ -273,16 +280,14 @@ int main(int argc, char **argv)
 
 	printf("### Tracing overhead: fork, the child writes a byte of each page of %zu MiB (%zu COW copies), %d rounds\n\n",
 	       mib, len / PAGE, reps);
-	printf("| tracing | fastest run | slowest run | fastest relative to off |\n");
-	printf("|---|---|---|---|\n");
+	print_table_head();
 	print_row(&off, &off);
 	print_row(&empty_kretprobe, &off);
 	print_row(&empty_kretfunc, &off);
 	print_row(&session, &off);
 	print_row(&cow_faults, &off);
 	printf("\n### The same, the child writing every byte of the %zu MiB (memset)\n\n", mib);
-	printf("| tracing | fastest run | slowest run | fastest relative to off |\n");
-	printf("|---|---|---|---|\n");
+	print_table_head();
 	print_row(&off_every, &off_every);
 	print_row(&session_every, &off_every);
 	printf("\nThe %d sessions read %" PRIu64 " events; %" PRIu64 " were lost (ring full).\n",
