@@ -7,6 +7,7 @@
  * machine in one run:
  *
  *   off        no tracing: the baseline
+ *   off again  the same, later in each round: the baseline against itself
  *   cowtrace   a trace session on the parent and its children, with a
  *              reader thread draining the ring as the tool does
  *   empty      bpftrace with an empty kretprobe on handle_mm_fault(): the
@@ -26,7 +27,10 @@
  * is its fastest run over the fastest untraced one: noise on a shared host
  * only ever adds time, so the fastest run is the least disturbed, and every
  * row has as many tries at it as the baseline.  The slowest runs are shown
- * too, for how noisy the run was.
+ * too, for how noisy the run was, and an "off again" row, untraced runs at
+ * the end of each round, is the baseline measured against itself: how far
+ * apart two identical rows land in this run, so a ratio nearer to 1.00x
+ * than that is not a difference this run can see.
  *
  * The child above writes one byte a page: every fault and nothing else,
  * the worst case for what a per-fault hook costs.  A second table runs off
@@ -232,6 +236,7 @@ int main(int argc, char **argv)
 		.what = "bpftrace, an empty kretfunc (fexit: BPF's own trampoline) on handle_mm_fault"
 	};
 	struct row off = { .what = "off" };
+	struct row off_again = { .what = "off again (the baseline against itself: this run's resolution)" };
 	struct row session = { .what = "cowtrace session (+reader)" };
 	struct row off_every = { .what = "off" };
 	struct row session_every = { .what = "cowtrace session (+reader)" };
@@ -268,20 +273,25 @@ int main(int argc, char **argv)
 		run_under_cowtrace(&session, len, ONE_BYTE_A_PAGE, &lost);
 		run_untraced(&off_every, len, EVERY_BYTE);
 		run_under_cowtrace(&session_every, len, EVERY_BYTE, &lost);
-		if (!bpf)
-			continue;
-		run_under_bpftrace(&empty_kretprobe,
-				   (char *[]){ "bpftrace", "-e", EMPTY_KRETPROBE_PROGRAM, NULL }, len);
-		run_under_bpftrace(&empty_kretfunc,
-				   (char *[]){ "bpftrace", "-e", EMPTY_KRETFUNC_PROGRAM, NULL }, len);
-		run_under_bpftrace(&cow_faults, (char *[]){ "bpftrace", script, pidarg, "1", NULL },
-				   len);
+		if (bpf) {
+			run_under_bpftrace(&empty_kretprobe,
+					   (char *[]){ "bpftrace", "-e", EMPTY_KRETPROBE_PROGRAM, NULL },
+					   len);
+			run_under_bpftrace(&empty_kretfunc,
+					   (char *[]){ "bpftrace", "-e", EMPTY_KRETFUNC_PROGRAM, NULL },
+					   len);
+			run_under_bpftrace(&cow_faults,
+					   (char *[]){ "bpftrace", script, pidarg, "1", NULL }, len);
+		}
+		/* last in the round, as far from off's run as a round allows */
+		run_untraced(&off_again, len, ONE_BYTE_A_PAGE);
 	}
 
 	printf("### Tracing overhead: fork, the child writes a byte of each page of %zu MiB (%zu COW copies), %d rounds\n\n",
 	       mib, len / PAGE, reps);
 	print_table_head();
 	print_row(&off, &off);
+	print_row(&off_again, &off);
 	print_row(&empty_kretprobe, &off);
 	print_row(&empty_kretfunc, &off);
 	print_row(&session, &off);
