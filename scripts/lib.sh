@@ -40,9 +40,17 @@ kernel_suite() {
 #   INITRD    the harness initramfs for this kernel
 kernel_env() { printf '%s/kernels/%s.env\n' "$COWTRACE_CACHE" "$1"; }
 
-# Where the module built for a kernel lands (outside the tree, so building for
-# several kernels never mixes objects).
-module_build_dir() { printf '%s/build/%s\n' "$COWTRACE_CACHE" "$1"; }
+# What a checkout writes under the cache belongs to that checkout: two clones
+# at different commits must never build into, or load, each other's objects.
+# The key is the checkout's path (a clone is one directory), named for people.
+checkout_key() {
+	printf '%s-%s\n' "$(basename "$COWTRACE_TOP" | tr -c 'A-Za-z0-9_.\n-' _)" \
+		"$(printf '%s' "$COWTRACE_TOP" | sha256sum | cut -c1-12)"
+}
+
+# Where the module built for a kernel lands: outside the tree, so building for
+# several kernels never mixes objects, and per checkout (checkout_key).
+module_build_dir() { printf '%s/build/%s/%s\n' "$COWTRACE_CACHE" "$(checkout_key)" "$1"; }
 
 # new_run_dir DIR: a fresh directory for one guest's logs under DIR, keeping
 # the newest 30 there.  Guests started side by side prune at once: ls exits 2
