@@ -5,7 +5,7 @@
 # A /dev/kvm that opens proves nothing: on nested and cloud machines QEMU can
 # abort at once ("failed to set MSR 0x10a"), or the guest hang for ever after
 # "Probing EDD".  So KVM is tried with a boot that must reach the guest's init
-# (guest-init answers cowtrace.probe=1 and powers off) within a short bound,
+# (guest-init answers ctvm.probe=1 and powers off) within a short bound,
 # once per host boot and QEMU binary; the verdict is cached, and TCG is the
 # fallback.  TCG stays single-threaded (see vm-run).
 #
@@ -37,7 +37,7 @@ kvm_probe() {
 	dir=$(mktemp -d)
 	timeout -k 5 "$bound" qemu-system-x86_64 -accel "$KVM_ACCEL" -cpu "$KVM_CPU" \
 		-smp 1 -m 512 -display none -monitor none -no-reboot \
-		-kernel "$1" -initrd "$2" -append "console=ttyS0 panic=-1 cowtrace.probe=1" \
+		-kernel "$1" -initrd "$2" -append "console=ttyS0 panic=-1 ctvm.probe=1" \
 		-serial "file:$dir/console" >"$dir/qemu.log" 2>&1 </dev/null &
 	KVM_PROBE_PID=$!
 	# (braces: bash's "Aborted" job notice for a QEMU that aborts goes too)

@@ -38,6 +38,7 @@ kernel_suite() {
 #   MODDIR    a directory holding lib/modules/$KVER
 #   KDIR      the build tree out-of-tree modules compile against
 #   INITRD    the harness initramfs for this kernel
+#   DEBS      (Debian kernels) the .debs that install it and its headers
 kernel_env() { printf '%s/kernels/%s.env\n' "$COWTRACE_CACHE" "$1"; }
 
 # What a checkout writes under the cache belongs to that checkout: two clones
@@ -157,24 +158,58 @@ apt_ensure() {
 # with_module CMD...: run CMD (from the top of the tree) where the module is
 # loaded: on this machine's kernel if it can load modules, else in a guest
 # booting Debian's stock kernel (scripts/vm-run), provisioned on first use.
-modules_load_here() {
-	[ -e /proc/modules ] && [ "$(id -u)" = 0 ] && [ -d "/lib/modules/$(uname -r)/build" ]
+# COWTRACE_NATIVE=only refuses the guest: it fails with the reason instead.
+
+# native_blocker: why the module cannot run on this machine's kernel, as
+# "cause: fix", or nothing when it can.
+native_blocker() {
+	local kver
+	kver=$(uname -r)
+	if [ ! -e /proc/modules ]; then
+		echo "this kernel ($kver) cannot load modules (no CONFIG_MODULES)"
+	elif [ "$(id -u)" != 0 ]; then
+		echo "loading a module takes root: run it as root (sudo)"
+	elif [ ! -d "/lib/modules/$kver/build" ]; then
+		echo "this kernel can load modules, but its headers are not installed: apt install linux-headers-$kver"
+	fi
 }
+
+# insmod_explained KO: insmod KO, and on failure say why in one line where
+# the kernel's answer has a known cause.
+insmod_explained() {
+	local out
+	out=$(insmod "$1" 2>&1) && return 0
+	printf '%s\n' "$out" >&2
+	case "$out" in
+	*"Key was rejected"* | *"Required key not available"* | *"Operation not permitted"*)
+		dmesg 2>/dev/null | tail -n 5 | grep -qiE 'lockdown|rejected|signature|key' &&
+			log "the kernel loads only signed modules (Secure Boot, lockdown or module.sig_enforce=1): sign $1 with DKMS's MOK key ('make dkms', then once 'mokutil --import /var/lib/dkms/mok.pub' and reboot), or with /lib/modules/$(uname -r)/build/scripts/sign-file sha256 KEY.priv KEY.der $1" ;;
+	esac
+	return 1
+}
+
 with_module() {
-	local loaded=0 status=0
-	if modules_load_here; then
+	local loaded=0 status=0 why
+	why=$(native_blocker)
+	if [ -z "$why" ]; then
 		log "modules load here: running on $(uname -r)"
 		make -s -C "$COWTRACE_TOP" all
 		if [ ! -e /sys/kernel/debug/cowtrace/ctl ]; then
 			mount -t debugfs none /sys/kernel/debug 2>/dev/null || true
-			insmod "$COWTRACE_TOP/module/cowtrace.ko"
-			loaded=1
+			if insmod_explained "$COWTRACE_TOP/module/cowtrace.ko"; then
+				loaded=1
+			else
+				why="the kernel refused module/cowtrace.ko"
+			fi
 		fi
+	fi
+	if [ -z "$why" ]; then
 		(cd "$COWTRACE_TOP" && "$@") || status=$?
 		[ "$loaded" = 1 ] && rmmod cowtrace
 		return "$status"
 	fi
-	log "this kernel cannot load modules: running in a QEMU guest (Debian's stock kernel)"
+	[ "${COWTRACE_NATIVE:-}" = only ] && die "$why (COWTRACE_NATIVE=only: no QEMU guest)"
+	log "$why; meanwhile, running in a QEMU guest (Debian's stock kernel)"
 	"$COWTRACE_TOP/scripts/provision" stock
 	make -s -C "$COWTRACE_TOP/tools"
 	"$COWTRACE_TOP/scripts/build-module" stock >/dev/null

@@ -164,6 +164,39 @@ int ct_module_available(void)
 	return access(CT_CTL_PATH, F_OK) == 0;
 }
 
+/*
+ * The lockdown level in force, "integrity" or "confidentiality", or NULL.
+ * Lockdown (which Secure Boot turns on) makes debugfs refuse to open any
+ * file that takes ioctl()s, such as ctl, with EPERM even for root.
+ */
+static const char *lockdown_level(void)
+{
+	static char line[128];
+	char *open, *close;
+	FILE *f = fopen("/sys/kernel/security/lockdown", "re");
+
+	if (!f)
+		return NULL;
+	open = fgets(line, sizeof(line), f) ? strchr(line, '[') : NULL;
+	fclose(f);
+	close = open ? strchr(open, ']') : NULL;
+	if (!close || !strncmp(open, "[none]", 6))
+		return NULL;
+	*close = '\0';
+	return open + 1;
+}
+
+const char *ct_module_unreachable(void)
+{
+	if (ct_module_available() || access("/sys/module/cowtrace", F_OK))
+		return NULL;
+	if (access("/sys/kernel/debug/cowtrace", F_OK) == 0)
+		return NULL;
+	if (geteuid() != 0)
+		return "the cowtrace module is loaded, but only root can reach it through debugfs";
+	return "the cowtrace module is loaded, but debugfs is not mounted: mount -t debugfs none /sys/kernel/debug";
+}
+
 int ct_open_ctl(struct ct_error *err)
 {
 	int fd = open(CT_CTL_PATH, O_RDONLY | O_CLOEXEC);
@@ -178,6 +211,11 @@ int ct_open_ctl(struct ct_error *err)
 		else
 			ct_set_error(err, errno,
 				     "the cowtrace module is not loaded: load it with 'insmod module/cowtrace.ko' (or 'modprobe cowtrace' once installed)");
+	} else if ((errno == EACCES || errno == EPERM) && geteuid() == 0 &&
+		   lockdown_level()) {
+		ct_set_error(err, errno,
+			     "the kernel is locked down (%s; Secure Boot turns this on), and lockdown closes debugfs files that take ioctl()s, so the module cannot be used: --source procfs still works",
+			     lockdown_level());
 	} else if (errno == EACCES || errno == EPERM) {
 		ct_set_error(err, errno,
 			     "permission denied opening %s: cowtrace needs root (CAP_SYS_ADMIN)",
@@ -682,7 +720,11 @@ out:
 int ct_snapshot_take(pid_t pid, uint64_t start, uint64_t end,
 		     struct ct_snapshot *s, struct ct_error *err)
 {
+	const char *why = ct_module_unreachable();
+
 	if (ct_module_available())
 		return ct_snapshot_module(pid, start, end, s, err);
+	if (why)
+		fprintf(stderr, "cowtrace: %s (reading procfs meanwhile)\n", why);
 	return ct_snapshot_procfs(pid, start, end, s, err);
 }

@@ -52,6 +52,8 @@ struct ct_error {
 
 #define CT_CTL_PATH "/sys/kernel/debug/cowtrace/ctl"
 
+/* Why a loaded module cannot be reached (debugfs unmounted, not root), or NULL. */
+const char *ct_module_unreachable(void);
 int ct_module_available(void);
 /* The module's ioctl endpoint, or -1 with a message saying what to do. */
 int ct_open_ctl(struct ct_error *err);
