@@ -590,6 +590,33 @@ static int kpageflags_ksm_reliable(int kflags, long page_size)
 	return answer;
 }
 
+/*
+ * task->comm, as the module's MM_INFO gives it: /proc/PID/comm is the
+ * same string with a newline.  Left empty if the process is gone.
+ */
+static void read_comm(pid_t pid, char comm[COWTRACE_COMM_LEN])
+{
+	char path[64], buf[COWTRACE_COMM_LEN + 1];
+	size_t len;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = 0;
+	len = strcspn(buf, "\n");
+	if (len > COWTRACE_COMM_LEN - 1)
+		len = COWTRACE_COMM_LEN - 1;
+	memcpy(comm, buf, len);
+	comm[len] = 0;
+}
+
 int ct_snapshot_procfs(pid_t pid, uint64_t start, uint64_t end,
 		       struct ct_snapshot *s, struct ct_error *err)
 {
@@ -606,6 +633,7 @@ int ct_snapshot_procfs(pid_t pid, uint64_t start, uint64_t end,
 	s->mm.pid = pid;
 	if (read_smaps(pid, start, end, s, err))
 		return -1;
+	read_comm(pid, s->mm.comm);
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
 	pm = open(path, O_RDONLY | O_CLOEXEC);
 	kcount = open("/proc/kpagecount", O_RDONLY | O_CLOEXEC);

@@ -35,7 +35,7 @@ struct ct_snapshot {
 	uint64_t time_ns;		/* CLOCK_REALTIME when taken */
 	uint64_t start, end;		/* the range asked for */
 	char kernel[65];		/* uname -r of the machine it was taken on */
-	struct cowtrace_mm_info mm;	/* comm, counters: module source only */
+	struct cowtrace_mm_info mm;	/* pid and comm always; counters: module only */
 	struct cowtrace_vma *vmas;
 	size_t nr_vmas;
 	char *names;			/* VMA names, indexed by name_off */

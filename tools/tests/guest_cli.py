@@ -278,6 +278,10 @@ def procfs_fallback_marks_unavailable():
         m = cowtrace_json("snap", f.child_pid, "--source", "module")
         mp = {p["addr"]: p for p in m["pages"]}
         expect(all(mp[p["addr"]]["pfn"] == p["pfn"] for p in pages), "the two sources agree on PFNs")
+        with open(f"/proc/{f.child_pid}/comm") as c:
+            comm = c.read().strip()
+        expect(comm and d["comm"] == m["comm"] == comm,
+               f"both sources name the process {comm!r}: {d['comm']!r} {m['comm']!r}")
     finally:
         f.close()
 
