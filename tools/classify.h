@@ -86,6 +86,64 @@ typedef void (*ct_pair_fn)(const struct cowtrace_page *a,
 size_t ct_pair_pages(const struct ct_snapshot *a, const struct ct_snapshot *b,
 		     ct_pair_fn fn, void *arg);
 
+/*
+ * cowtrace run's step sentences: what the kernel did at one address of the
+ * process that acted.  Told twice, independently: from its page records
+ * before and after (and the VMA there), and from its trace events at that
+ * address; ct_story_check() says whether the two accounts agree.
+ */
+enum ct_story {
+	CT_STORY_NOTHING,	/* nothing mapped before or after */
+	CT_STORY_UNCHANGED,	/* the same page: no fault worth telling */
+	CT_STORY_ANON_NEW,	/* first touch of anonymous memory: a new zeroed page */
+	CT_STORY_ZERO_MAPPED,	/* first touch by a read: the shared zero page */
+	CT_STORY_PAGE_MAPPED,	/* first touch mapped the file's (or shmem's) own page */
+	CT_STORY_FILE_COPIED,	/* a write to a private file mapping copied the
+				 * page-cache page into a new anonymous page */
+	CT_STORY_COW_COPIED,	/* a write copied a shared anonymous page */
+	CT_STORY_KSM_BROKEN,	/* a write copied a KSM page */
+	CT_STORY_REUSED,	/* a write made the same private page writable */
+	CT_STORY_SHARED_WRITE,	/* a write made the same MAP_SHARED page writable */
+	CT_STORY_ZERO_REPLACED,	/* a write replaced the zero page: nothing copied */
+	CT_STORY_OTHER,		/* another change, which the diff class names */
+	CT_NR_STORIES
+};
+
+extern const char *const ct_story_names[CT_NR_STORIES];
+
+struct ct_story_view {
+	enum ct_story story;
+	enum ct_change change;	/* pages: the diff class of the two records */
+	int had, has;		/* a page was mapped before, after */
+	uint64_t old_pfn, new_pfn;	/* the PFNs then, where mapped */
+};
+
+/* Whether the story is one of a page copied. */
+int ct_story_copies(enum ct_story s);
+/*
+ * From the records before (a) and after (b), either NULL, and the VMA at the
+ * address (NULL if none).  @unavailable: the snapshots' CT_UNAVAIL_* bits;
+ * without the write bit (procfs) a copy or a reuse is told by the page
+ * becoming PageAnonExclusive.
+ */
+void ct_story_of_pages(const struct cowtrace_page *a, const struct cowtrace_page *b,
+		       const struct cowtrace_vma *vma, uint32_t unavailable,
+		       struct ct_story_view *v);
+/*
+ * From the fault events of process @pid at page @addr (forks, exits and other
+ * addresses are skipped).  Returns how many there were; with none, the story
+ * is CT_STORY_UNCHANGED: the module reports no fault there.
+ */
+size_t ct_story_of_events(const struct cowtrace_event *ev, size_t n, uint32_t pid,
+			  uint64_t addr, struct ct_story_view *v);
+/*
+ * 0 if the page records' story @pages agrees with the events of @pid at
+ * @addr: the same story, and the same PFNs before and after where both tell
+ * them.  Otherwise -1, with @why saying how they disagree.
+ */
+int ct_story_check(const struct ct_story_view *pages, const struct cowtrace_event *ev,
+		   size_t n, uint32_t pid, uint64_t addr, char *why, size_t len);
+
 /* Totals of compare, for one VMA or the whole process. */
 struct ct_compare_totals {
 	uint64_t pages[CT_NR_RELATIONS];

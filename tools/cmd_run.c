@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "puppet.h"
 #include "report_html.h"
+#include "reserve.h"
 #include "tracer.h"
 
 #define MAX_REGIONS 4
@@ -45,7 +46,11 @@ struct scen {
 	int have_origin;
 	struct ct_html *html;		/* one map per step, or NULL */
 	struct ct_tracer tracer;	/* fd < 0: no module, no events */
-	struct cowtrace_event *events;	/* scratch for one step's events */
+	struct cowtrace_event *events;	/* scratch for reading events */
+	struct cowtrace_event *step_ev;	/* the step's events in the regions */
+	size_t nr_step_ev, step_ev_cap;
+	int step_ev_short;		/* some of them could not be kept */
+	struct ct_pfn_set self;		/* file pages we map too (snapshot.h) */
 };
 
 /* Events shown per step in text; the JSON and the counts have them all. */
@@ -150,76 +155,106 @@ static void report_changes(struct scen *sc, const char *who, const struct tally 
 }
 
 /*
- * One sentence about the focus page, from its records before and after in the
- * process that acted, and its record in the other process.
+ * One sentence about the focus page: its story (classify.h), told from its
+ * records before (a) and after (b) in the process that acted, the VMA there,
+ * and its record in the other process.
  */
 static void explain_page(char *buf, size_t len, const char *actor, const char *verb,
-			 uint64_t addr, const struct cowtrace_page *a,
-			 const struct cowtrace_page *b, const struct cowtrace_page *other)
+			 uint64_t addr, const struct ct_story_view *v,
+			 const struct cowtrace_page *a, const struct cowtrace_page *b,
+			 const struct cowtrace_page *other, const struct cowtrace_vma *vma,
+			 const struct ct_pfn_set *self)
 {
-	enum ct_change c;
+	int same_as_other = b && other && other->pfn == b->pfn &&
+			    (other->flags & COWTRACE_PTE_PRESENT);
+	int n = snprintf(buf, len, "%s %s %#" PRIx64 ": ", actor, verb, addr);
 
-	if (!a && !b) {
-		snprintf(buf, len, "%s %s %#" PRIx64 ": nothing is mapped there", actor, verb, addr);
+	if (n < 0 || (size_t)n >= len)
 		return;
-	}
-	c = ct_classify_change(a, b);
-	switch (c) {
-	case CT_COW_COPIED:
+	buf += n;
+	len -= n;
+	switch (v->story) {
+	case CT_STORY_NOTHING:
+		snprintf(buf, len, "nothing is mapped there");
+		break;
+	case CT_STORY_ANON_NEW:
 		snprintf(buf, len,
-			 "%s %s %#" PRIx64 ": the page was shared (mapcount %u), so the kernel copied it%s: PFN %#" PRIx64 " -> %#" PRIx64,
-			 actor, verb, addr, a->mapcount,
+			 "first touch of anonymous memory, so the kernel allocated a new zeroed page (PFN %#" PRIx64 "); nothing was copied",
+			 v->new_pfn);
+		break;
+	case CT_STORY_ZERO_MAPPED:
+		snprintf(buf, len,
+			 "first touch by a read, so the kernel mapped the shared zero page (PFN %#" PRIx64 "); nothing was copied",
+			 v->new_pfn);
+		break;
+	case CT_STORY_PAGE_MAPPED:
+		if (vma && (vma->flags & COWTRACE_VMA_SHARED))
+			snprintf(buf, len,
+				 "first touch of a shared mapping, so the kernel mapped %s (PFN %#" PRIx64 ")%s: nothing is copied, ever",
+				 same_as_other ? "the very page the other process uses" :
+						 "the file's own page",
+				 v->new_pfn, b->flags & COWTRACE_PTE_WRITE ? ", writable" : "");
+		else
+			snprintf(buf, len,
+				 "first touch, so the kernel mapped the file's page from the page cache, read-only (PFN %#" PRIx64 ")%s; nothing was copied",
+				 v->new_pfn,
+				 same_as_other ? ", the very page the other process maps" : "");
+		break;
+	case CT_STORY_FILE_COPIED:
+		if (v->had)
+			snprintf(buf, len,
+				 "the page was the file's page from the page cache, mapped read-only in a private mapping, so the kernel copied it into a new anonymous page: PFN %#" PRIx64 " -> %#" PRIx64,
+				 v->old_pfn, v->new_pfn);
+		else
+			snprintf(buf, len,
+				 "first touch of a private file mapping, by a write, so the kernel read the file's page from the page cache and copied it into a new anonymous page (PFN %#" PRIx64 ") in the same fault",
+				 v->new_pfn);
+		break;
+	case CT_STORY_COW_COPIED:
+		snprintf(buf, len,
+			 "the page was shared (mapcount %u), so the kernel copied it%s: PFN %#" PRIx64 " -> %#" PRIx64,
+			 a->mapcount,
 			 COWTRACE_PAGE_LEVEL(a->flags) == COWTRACE_LEVEL_PMD ?
 				 " after splitting the huge PMD into PTEs" : "",
-			 (uint64_t)a->pfn, (uint64_t)b->pfn);
+			 v->old_pfn, v->new_pfn);
 		break;
-	case CT_REUSED:
+	case CT_STORY_KSM_BROKEN:
 		snprintf(buf, len,
-			 "%s %s %#" PRIx64 ": no one else maps the page any more (mapcount %u), so the kernel reused it without a copy: PFN %#" PRIx64 " is writable and exclusive again",
-			 actor, verb, addr, a->mapcount, (uint64_t)b->pfn);
+			 "it was a KSM page merged with %u others, so the kernel broke the merge with a private copy: PFN %#" PRIx64 " -> %#" PRIx64,
+			 a->mapcount - 1, v->old_pfn, v->new_pfn);
 		break;
-	case CT_ZERO_REPLACED:
+	case CT_STORY_REUSED:
 		snprintf(buf, len,
-			 "%s %s %#" PRIx64 ": it mapped the shared zero page, so the kernel gave it a new zeroed page: PFN %#" PRIx64 " -> %#" PRIx64 "%s",
-			 actor, verb, addr, (uint64_t)a->pfn, (uint64_t)b->pfn,
+			 "no one else maps the page any more (mapcount %u), so the kernel reused it without a copy: PFN %#" PRIx64 " is writable and exclusive again",
+			 a->mapcount, v->new_pfn);
+		break;
+	case CT_STORY_SHARED_WRITE:
+		snprintf(buf, len,
+			 "the page of a shared mapping was mapped read-only, so the kernel made the same page writable (PFN %#" PRIx64 "): no copy",
+			 v->new_pfn);
+		break;
+	case CT_STORY_ZERO_REPLACED:
+		snprintf(buf, len,
+			 "it mapped the shared zero page, so the kernel gave it a new zeroed page: PFN %#" PRIx64 " -> %#" PRIx64 "%s",
+			 v->old_pfn, v->new_pfn,
 			 other && (other->flags & COWTRACE_PG_ZERO) ?
 				 "; the other process still maps the zero page" : "");
 		break;
-	case CT_KSM_BROKEN:
-		snprintf(buf, len,
-			 "%s %s %#" PRIx64 ": it was a KSM page merged with %u others, so the kernel broke the merge with a private copy: PFN %#" PRIx64 " -> %#" PRIx64,
-			 actor, verb, addr, a->mapcount - 1, (uint64_t)a->pfn, (uint64_t)b->pfn);
-		break;
-	case CT_FAULTED:
-		if (other && other->pfn == b->pfn && !(b->flags & COWTRACE_PG_ZERO)) {
+	case CT_STORY_UNCHANGED:
+		if (b->flags & COWTRACE_PTE_WRITE && same_as_other)
 			snprintf(buf, len,
-				 "%s %s %#" PRIx64 ": first touch of a shared mapping, so the kernel mapped the very page the other process uses (PFN %#" PRIx64 ")%s: nothing is copied, ever",
-				 actor, verb, addr, (uint64_t)b->pfn,
-				 b->flags & COWTRACE_PTE_WRITE ? ", writable" : "");
-			break;
-		}
-		snprintf(buf, len, "%s %s %#" PRIx64 ": first touch, so the kernel %s (PFN %#" PRIx64 "); nothing was copied",
-			 actor, verb, addr,
-			 b->flags & COWTRACE_PG_ZERO ? "mapped the shared zero page" :
-			 b->flags & COWTRACE_PG_ANON ? "allocated a new page" :
-						       "mapped the file's page",
-			 (uint64_t)b->pfn);
-		break;
-	case CT_UNCHANGED:
-	case CT_SHARED_MORE:
-	case CT_SHARED_LESS:
-		if (b->flags & COWTRACE_PTE_WRITE && other && other->pfn == b->pfn)
-			snprintf(buf, len,
-				 "%s %s %#" PRIx64 ": the page is writable in both processes (a shared mapping), so both use PFN %#" PRIx64 ": no fault, no copy",
-				 actor, verb, addr, (uint64_t)b->pfn);
+				 "the page is writable in both processes (a shared mapping), so both use PFN %#" PRIx64 ": no fault, no copy",
+				 v->new_pfn);
 		else
-			snprintf(buf, len, "%s %s %#" PRIx64 ": nothing to do for the kernel: PFN %#" PRIx64 " stays, mapcount %u",
-				 actor, verb, addr, (uint64_t)b->pfn, b->mapcount);
+			snprintf(buf, len, "nothing to do for the kernel: PFN %#" PRIx64 " stays, mapcount %u%s",
+				 (uint64_t)b->pfn, b->mapcount,
+				 ct_page_is_file_page(b) && ct_pfn_set_has(self, b->pfn) ?
+					 " (one of them is this cowtrace's own mapping)" : "");
 		break;
 	default:
-		snprintf(buf, len, "%s %s %#" PRIx64 ": the page was %s: PFN %#" PRIx64 " -> %#" PRIx64,
-			 actor, verb, addr, ct_change_names[c],
-			 (uint64_t)(a ? a->pfn : 0), (uint64_t)(b ? b->pfn : 0));
+		snprintf(buf, len, "the page was %s: PFN %#" PRIx64 " -> %#" PRIx64,
+			 ct_change_names[v->change], (uint64_t)(a ? a->pfn : 0),
+			 (uint64_t)(b ? b->pfn : 0));
 	}
 }
 
@@ -233,23 +268,19 @@ static const char *who(const struct scen *sc, uint32_t pid)
 }
 
 /*
- * The step's events in the scenario's regions (and its forks and exits):
- * what the kernel did, fault by fault, beside what the snapshots show.
+ * Take the step's events in the scenario's regions (and its forks and exits)
+ * out of the ring: what the kernel did, fault by fault.  All of them are in
+ * by now: a fault's event is queued before the faulting access completes.
  */
-static void report_events(struct scen *sc)
+static void collect_events(struct scen *sc)
 {
-	uint64_t kinds[COWTRACE_EV_NR_KINDS] = { 0 };
-	size_t shown = 0, total = 0;
 	struct ct_error err;
-	char line[256];
 	int n;
 
+	sc->nr_step_ev = 0;
+	sc->step_ev_short = 0;
 	if (sc->tracer.fd < 0)
 		return;
-	if (sc->j) {
-		json_key(sc->j, "events");
-		json_array(sc->j);
-	}
 	while ((n = ct_trace_read(&sc->tracer, sc->events, STEP_EVENTS_MAX, 1, &err)) > 0) {
 		for (int i = 0; i < n; i++) {
 			const struct cowtrace_event *e = &sc->events[i];
@@ -257,23 +288,46 @@ static void report_events(struct scen *sc)
 			if (e->kind != COWTRACE_EV_FORK && e->kind != COWTRACE_EV_EXIT &&
 			    !in_regions(sc, e->address))
 				continue;
-			total++;
-			kinds[e->kind]++;
-			if (sc->j) {
-				ct_json_event(sc->j, e);
-			} else if (shown++ < STEP_EVENT_LINES) {
-				ct_event_format(e, line, sizeof(line));
-				printf("    event: %-6s %s\n", who(sc, e->pid), line);
+			if (ct_reserve((void **)&sc->step_ev, &sc->step_ev_cap,
+				       sc->nr_step_ev + 1, sizeof(*e))) {
+				sc->step_ev_short = 1;
+				continue;
 			}
+			sc->step_ev[sc->nr_step_ev++] = *e;
 		}
 	}
+	if (n < 0)
+		sc->step_ev_short = 1;
+}
+
+/* Beside what the snapshots show: the step's events. */
+static void report_events(struct scen *sc)
+{
+	uint64_t kinds[COWTRACE_EV_NR_KINDS] = { 0 };
+	char line[256];
+
+	if (sc->tracer.fd < 0)
+		return;
 	if (sc->j) {
+		json_key(sc->j, "events");
+		json_array(sc->j);
+		for (size_t i = 0; i < sc->nr_step_ev; i++)
+			ct_json_event(sc->j, &sc->step_ev[i]);
 		json_end_array(sc->j);
 		return;
 	}
-	if (shown > STEP_EVENT_LINES)
-		printf("    event: ... %zu more\n", shown - STEP_EVENT_LINES);
-	if (total) {
+	for (size_t i = 0; i < sc->nr_step_ev; i++) {
+		const struct cowtrace_event *e = &sc->step_ev[i];
+
+		kinds[e->kind < COWTRACE_EV_NR_KINDS ? e->kind : 0]++;
+		if (i < STEP_EVENT_LINES) {
+			ct_event_format(e, line, sizeof(line));
+			printf("    event: %-6s %s\n", who(sc, e->pid), line);
+		}
+	}
+	if (sc->nr_step_ev > STEP_EVENT_LINES)
+		printf("    event: ... %zu more\n", sc->nr_step_ev - STEP_EVENT_LINES);
+	if (sc->nr_step_ev) {
 		printf("    events:");
 		for (int k = 1; k < COWTRACE_EV_NR_KINDS; k++)
 			if (kinds[k])
@@ -338,8 +392,10 @@ static void observe(struct scen *sc, const char *action, int actor, uint64_t foc
 	pid_t pids[2] = { sc->parent.pid, sc->child_pid };
 	const char *names[2] = { "parent", "child" };
 	int n = sc->have_child ? 2 : 1;
-	char why[512] = "";
+	char why[768] = "", disagreement[256] = "";
 	struct rel_tally rt = { .sc = sc };
+	struct ct_story_view story;
+	int checked = 0, agree = 1;
 
 	if (sc->failed)
 		return;
@@ -347,6 +403,7 @@ static void observe(struct scen *sc, const char *action, int actor, uint64_t foc
 		if (snap(sc, pids[i], &now[i]))
 			return;
 	sc->step++;
+	collect_events(sc);
 	if (fmt) {
 		va_list ap;
 
@@ -354,10 +411,29 @@ static void observe(struct scen *sc, const char *action, int actor, uint64_t foc
 		vsnprintf(why, sizeof(why), fmt, ap);
 		va_end(ap);
 	} else if (focus) {
-		explain_page(why, sizeof(why), names[actor], verb, focus,
-			     sc->have_prev[actor] ? ct_find_page(&sc->prev[actor], focus) : NULL,
-			     ct_find_page(&now[actor], focus),
-			     n == 2 ? ct_find_page(&now[!actor], focus) : NULL);
+		const struct cowtrace_page *a =
+			sc->have_prev[actor] ? ct_find_page(&sc->prev[actor], focus) : NULL;
+		const struct cowtrace_page *b = ct_find_page(&now[actor], focus);
+		const struct cowtrace_vma *vma = ct_find_vma(&now[actor], focus);
+
+		if (!vma && sc->have_prev[actor])
+			vma = ct_find_vma(&sc->prev[actor], focus);
+		ct_story_of_pages(a, b, vma, now[actor].unavailable, &story);
+		explain_page(why, sizeof(why), names[actor], verb, focus, &story, a, b,
+			     n == 2 ? ct_find_page(&now[!actor], focus) : NULL, vma, &sc->self);
+		/* the sentence, from the snapshots, against the step's own events */
+		if (sc->tracer.fd >= 0 && !sc->step_ev_short && !sc->tracer.lost) {
+			checked = 1;
+			agree = !ct_story_check(&story, sc->step_ev, sc->nr_step_ev,
+						(uint32_t)pids[actor], focus, disagreement,
+						sizeof(disagreement));
+			if (!agree) {
+				size_t l = strlen(why);
+
+				snprintf(why + l, sizeof(why) - l, "; but the trace disagrees: %s",
+					 disagreement);
+			}
+		}
 	}
 	if (n == 2)
 		ct_pair_pages(&now[0], &now[1], tally_relation, &rt);
@@ -369,6 +445,15 @@ static void observe(struct scen *sc, const char *action, int actor, uint64_t foc
 		json_kuint(sc->j, "step", sc->step);
 		json_kstr(sc->j, "action", action);
 		json_kstr(sc->j, "explanation", why);
+		if (!fmt && focus) {
+			json_kuint(sc->j, "focus", focus);
+			json_kuint(sc->j, "actor", (uint32_t)pids[actor]);
+			json_kstr(sc->j, "story", ct_story_names[story.story]);
+			if (checked)
+				json_kbool(sc->j, "events_agree", agree);
+			if (!agree)
+				json_kstr(sc->j, "disagreement", disagreement);
+		}
 		json_key(sc->j, "changes");
 		json_object(sc->j);
 	} else {
@@ -686,6 +771,16 @@ static int run_one(const struct scenario *s, struct json *j, struct ct_html *htm
 			sc.tracer.fd = -1;
 		}
 	}
+	/*
+	 * The parent before the first step, once it waits for orders: the
+	 * first step's sentence then has a "before" too (the page the first
+	 * write found may have been mapped already, a page-cache page).
+	 */
+	if (call(&sc, &sc.parent, PUP_NOP, 0, 0, 0) != (uint64_t)-1 &&
+	    !snap(&sc, sc.parent.pid, &sc.prev[0]))
+		sc.have_prev[0] = 1;
+	/* puppets run this same binary: its pages are ours too (none if this fails) */
+	ct_self_file_pfns(&sc.self, &err);
 	if (j) {
 		json_object(j);
 		json_kuint(j, "cowtrace", 1);
@@ -724,6 +819,8 @@ static int run_one(const struct scenario *s, struct json *j, struct ct_html *htm
 	puppet_kill(&sc.parent);
 	ct_trace_close(&sc.tracer);
 	free(sc.events);
+	free(sc.step_ev);
+	ct_pfn_set_free(&sc.self);
 	return sc.failed ? EXIT_RUNTIME : EXIT_OK;
 }
 

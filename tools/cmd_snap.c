@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "snapfile.h"
@@ -89,7 +90,7 @@ static int vma_matches(const struct ct_snapshot *s, const struct cowtrace_vma *v
 }
 
 struct vma_stats {
-	uint64_t pages, writable, shared, excl, zero, thp, swap;
+	uint64_t pages, resident, writable, shared, excl, zero, thp, swap;
 };
 
 static void vma_stats(const struct ct_snapshot *s, const struct cowtrace_vma *v,
@@ -102,6 +103,7 @@ static void vma_stats(const struct ct_snapshot *s, const struct cowtrace_vma *v,
 		const struct cowtrace_page *r = &s->pages[i];
 
 		st->pages++;
+		st->resident += ct_page_is_resident(r);
 		st->writable += !!(r->flags & COWTRACE_PTE_WRITE);
 		st->shared += (r->flags & COWTRACE_PG_PAGE) && r->mapcount > 1;
 		st->excl += !!(r->flags & COWTRACE_PG_ANON_EXCL);
@@ -126,6 +128,60 @@ static void print_header(const struct ct_snapshot *s)
 		printf("(procfs source: write, dirty, young, refcount and folio mapcount are unavailable: '?')\n");
 }
 
+/*
+ * A live target other than ourselves shares file pages with this cowtrace:
+ * libc, the loader, the vDSO (and, for a puppet of cowtrace run, the whole
+ * binary).  Our own mapping is one of each such page's mapcount and
+ * refcount: say which pages, or the numbers read one too high.
+ */
+static void print_self_share(const struct ct_snapshot *s)
+{
+	enum { NAMES = 6 };
+	char names[NAMES][64], label[64], list[NAMES * 66] = "";
+	struct ct_pfn_set self;
+	struct ct_error err;
+	size_t nr_names = 0, more = 0, used = 0;
+	uint64_t pages = 0;
+
+	if (s->pid == (uint32_t)getpid() || ct_self_file_pfns(&self, &err))
+		return;
+	for (size_t i = 0; i < s->nr_vmas; i++) {
+		const struct cowtrace_vma *v = &s->vmas[i];
+		const char *name, *slash;
+		uint64_t n = 0;
+		size_t k;
+
+		for (k = ct_first_page(s, v->start); k < s->nr_pages && s->pages[k].addr < v->end; k++)
+			n += ct_page_is_file_page(&s->pages[k]) &&
+			     ct_pfn_set_has(&self, s->pages[k].pfn);
+		if (!n)
+			continue;
+		pages += n;
+		name = ct_vma_label(s, v, label, sizeof(label));
+		slash = strrchr(name, '/');
+		name = slash ? slash + 1 : name;
+		for (k = 0; k < nr_names && strcmp(names[k], name); k++)
+			;
+		if (k < nr_names)
+			continue;
+		if (nr_names == NAMES) {
+			more++;
+			continue;
+		}
+		snprintf(names[nr_names++], sizeof(names[0]), "%s", name);
+	}
+	ct_pfn_set_free(&self);
+	if (!pages)
+		return;
+	for (size_t k = 0; k < nr_names; k++)
+		used += snprintf(list + used, sizeof(list) - used, "%s%s", k ? ", " : "", names[k]);
+	if (more)
+		snprintf(list + used, sizeof(list) - used, " and %zu more", more);
+	printf("(%" PRIu64 " of its file pages are mapped by this cowtrace too, pid %d: %s;"
+	       " their MAP and REF count that mapping, one more than without cowtrace)\n",
+	       pages, (int)getpid(), list);
+}
+
 static void print_vmas(const struct ct_snapshot *s, const char *spec)
 {
 	char sz[16], rss[16], perms[5], label[64];
@@ -147,7 +203,7 @@ static void print_vmas(const struct ct_snapshot *s, const char *spec)
 		       " %7" PRIu64 "  %s%s%s%s\n",
 		       (uint64_t)v->start, (uint64_t)v->end, ct_human_bytes(v->end - v->start, sz, sizeof(sz)),
 		       perms, st.pages,
-		       ct_human_bytes(st.pages * s->page_size, rss, sizeof(rss)),
+		       ct_human_bytes(st.resident * s->page_size, rss, sizeof(rss)),
 		       wr ? wbuf : "?", st.shared, st.excl,
 		       ct_vma_label(s, v, label, sizeof(label)),
 		       v->flags & COWTRACE_VMA_COW ? "" : " (not COW)",
@@ -279,6 +335,7 @@ int cmd_snap(int argc, char **argv)
 		char rss[16];
 
 		print_header(&s);
+		print_self_share(&s);
 		printf("%zu VMAs, %zu populated pages (%s); save it with -o FILE or print it with --json\n",
 		       s.nr_vmas, s.nr_pages,
 		       ct_human_bytes(s.nr_pages * s.page_size, rss, sizeof(rss)));
@@ -345,6 +402,8 @@ int cmd_show(int argc, char **argv)
 		print_json(stdout, &s, spec, only);
 	} else {
 		print_header(&s);
+		if (ct_is_pid(argv[optind]))
+			print_self_share(&s);
 		print_vmas(&s, spec);
 		if (pages)
 			print_pages(&s, spec, only);

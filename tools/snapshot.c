@@ -141,6 +141,85 @@ const struct cowtrace_page *ct_find_page(const struct ct_snapshot *s,
 	return i < s->nr_pages && s->pages[i].addr == addr ? &s->pages[i] : NULL;
 }
 
+/*
+ * As fs/proc/task_mmu.c counts Rss: smaps_pte_entry() and smaps_pmd_entry()
+ * account a present entry only if vm_normal_page() (_pmd()) finds its page,
+ * which it does not for the zero page, the huge zero page and special PFN
+ * maps, and account migration and device-private entries by their page;
+ * swap entries go to Swap, and smaps_hugetlb_range() puts hugetlb pages in
+ * Shared_Hugetlb/Private_Hugetlb only.  PG_PAGE is exactly "a struct page
+ * was found" in both sources.
+ */
+int ct_page_is_resident(const struct cowtrace_page *r)
+{
+	if (r->flags & COWTRACE_PG_HUGETLB)
+		return 0;
+	if (r->flags & (COWTRACE_PTE_MIGRATION | COWTRACE_PTE_DEVICE))
+		return 1;
+	return (r->flags & (COWTRACE_PTE_PRESENT | COWTRACE_PG_PAGE | COWTRACE_PG_ZERO)) ==
+	       (COWTRACE_PTE_PRESENT | COWTRACE_PG_PAGE);
+}
+
+int ct_page_is_file_page(const struct cowtrace_page *r)
+{
+	return (r->flags & (COWTRACE_PTE_PRESENT | COWTRACE_PG_PAGE | COWTRACE_PG_ANON)) ==
+	       (COWTRACE_PTE_PRESENT | COWTRACE_PG_PAGE);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int ct_self_file_pfns(struct ct_pfn_set *set, struct ct_error *err)
+{
+	struct ct_snapshot self;
+	size_t n = 0;
+
+	memset(set, 0, sizeof(*set));
+	/* procfs, there for root with or without the module: the same PFNs */
+	if (ct_snapshot_procfs(getpid(), 0, 1ull << 56, &self, err))
+		return -1;
+	set->pfn = malloc((self.nr_pages ? self.nr_pages : 1) * sizeof(*set->pfn));
+	if (!set->pfn) {
+		ct_snapshot_free(&self);
+		ct_set_error(err, ENOMEM, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < self.nr_pages; i++)
+		if (ct_page_is_file_page(&self.pages[i]))
+			set->pfn[n++] = self.pages[i].pfn;
+	ct_snapshot_free(&self);
+	qsort(set->pfn, n, sizeof(*set->pfn), cmp_u64);
+	set->n = n;
+	return 0;
+}
+
+int ct_pfn_set_has(const struct ct_pfn_set *set, uint64_t pfn)
+{
+	size_t lo = 0, hi = set->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (set->pfn[mid] < pfn)
+			lo = mid + 1;
+		else if (set->pfn[mid] > pfn)
+			hi = mid;
+		else
+			return 1;
+	}
+	return 0;
+}
+
+void ct_pfn_set_free(struct ct_pfn_set *set)
+{
+	free(set->pfn);
+	memset(set, 0, sizeof(*set));
+}
+
 static void snapshot_init(struct ct_snapshot *s, pid_t pid, uint64_t start,
 			  uint64_t end, enum ct_source source)
 {

@@ -92,6 +92,30 @@ size_t ct_first_page(const struct ct_snapshot *s, uint64_t addr);
 const struct cowtrace_page *ct_find_page(const struct ct_snapshot *s,
 					 uint64_t addr);
 
+/*
+ * The PFNs of the file pages (binary, libraries, vDSO: page-cache and special
+ * mapping pages, not anonymous ones) that this very process maps, sorted.
+ * Where a snapshot of another process has one of them, this process's own
+ * mapping is one of the page's mapcount and of its refcount.
+ */
+struct ct_pfn_set {
+	uint64_t *pfn;
+	size_t n;
+};
+
+int ct_self_file_pfns(struct ct_pfn_set *set, struct ct_error *err);
+int ct_pfn_set_has(const struct ct_pfn_set *set, uint64_t pfn);
+void ct_pfn_set_free(struct ct_pfn_set *set);
+/* A page record that could be one of them: present, a struct page, not anon. */
+int ct_page_is_file_page(const struct cowtrace_page *r);
+
+/*
+ * Whether /proc/PID/smaps counts the page in Rss: a present page with a
+ * struct page (not the zero page, the huge zero page or a PFN map), or a
+ * migration or device entry; not swap entries, not hugetlb pages.
+ */
+int ct_page_is_resident(const struct cowtrace_page *r);
+
 void ct_set_error(struct ct_error *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -302,6 +302,52 @@ def scenario_steps_carry_their_events():
            f"the last sharer's write is one reuse: {s[3]['events']}")
 
 
+# Words of a step sentence that say a page was copied, or that nothing was.
+COPY_WORDS = ("the kernel copied", "copied it into", "a private copy")
+NO_COPY_WORDS = ("nothing was copied", "nothing is copied", "without a copy", "no copy")
+
+
+@test
+def scenario_sentences_agree_with_their_events():
+    names = [ln.split()[0] for ln in cowtrace("run", "--list").stdout.splitlines()]
+    expect(len(names) >= 10, f"the scenarios: {names}")
+    focused = 0
+    for name in names:
+        _, s = steps(name)
+        for st in s:
+            x = st["explanation"]
+            where = f"{name} step {st['step']}: {x!r}"
+            expect("events" in st, f"{where}: no events (is the module loaded?)")
+            copies = [e for e in st["events"] if e["kind"] == "wp-copy"]
+            if "focus" not in st:
+                # a fixed sentence: if it says nothing was copied, nothing was
+                if any(w in x for w in NO_COPY_WORDS):
+                    expect(not copies, f"{where}: but {copies}")
+                continue
+            focused += 1
+            expect(st.get("events_agree") is True,
+                   f"{where}: {st.get('disagreement')}: {st['events']}")
+            mine = [e for e in st["events"] if e.get("addr") == st["focus"] and e["pid"] == st["actor"]]
+            my_copies = [e for e in mine if e["kind"] == "wp-copy"]
+            if my_copies:
+                expect(any(w in x for w in COPY_WORDS) and not any(w in x for w in NO_COPY_WORDS),
+                       f"{where}: the step's events copied the page: {my_copies}")
+                if any(e["file"] for e in my_copies):
+                    expect("page cache" in x, f"{where}: copied from the page cache: {my_copies}")
+            else:
+                expect(not any(w in x for w in COPY_WORDS), f"{where}: no copy in the events: {mine}")
+            if any(e["kind"] == "wp-reuse" for e in mine):
+                expect("without a copy" in x, f"{where}: a reuse: {mine}")
+            if [e["kind"] for e in mine] == ["anon-zero"]:
+                expect("zero page" in x, f"{where}: the zero page was mapped: {mine}")
+    expect(focused >= 10, f"only {focused} steps had a focus page")
+    # the first write to shared_variable, initialised data: a page-cache page copied
+    _, s = steps("shared_variable")
+    first = [e for e in s[0]["events"] if e.get("addr") == s[0]["focus"]]
+    expect(s[0]["story"] == "file-copied" and len(first) == 1 and first[0]["kind"] == "wp-copy"
+           and first[0]["file"], f"{s[0]['explanation']}: {first}")
+
+
 # A parent fills 32 pages and forks; the child writes 8 of them and exits 0;
 # the parent waits and exits 3.  The region's address goes to a file.
 FORK_WRITER = """
@@ -390,6 +436,101 @@ def trace_errors_tell_the_user_what_to_do():
         sleeper.kill()
         sleeper.wait()
     expect(first.returncode == 0 and "total: " in out, f"Ctrl-C ends with a summary: {out}")
+
+
+# A process that reads untouched memory: 16 zero pages and, where THP allows,
+# a 2 MiB region mapped by the huge zero page.  Prints both addresses.
+ZERO_READER = """
+import ctypes, mmap, signal, sys
+huge = mmap.mmap(-1, 4 << 20, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+base = ctypes.addressof(ctypes.c_char.from_buffer(huge))
+off = -base % (2 << 20)
+huge.madvise(mmap.MADV_HUGEPAGE, off, 2 << 20)
+huge[off]
+small = mmap.mmap(-1, 16 * 4096, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+small.madvise(mmap.MADV_NOHUGEPAGE)
+for i in range(16):
+    small[i * 4096]
+print(base + off, ctypes.addressof(ctypes.c_char.from_buffer(small)), flush=True)
+signal.pause()
+"""
+
+
+class ZeroReader:
+    def __init__(self):
+        self.p = subprocess.Popen(["/usr/bin/python3", "-c", ZERO_READER], stdout=subprocess.PIPE, text=True)
+        self.huge, self.small = map(int, self.p.stdout.readline().split())
+
+    def close(self):
+        self.p.kill()
+        self.p.wait()
+
+
+def human(n):
+    """ct_human_bytes() of tools/output.c."""
+    units, v, u = ["B", "KiB", "MiB", "GiB", "TiB"], float(n), 0
+    while v >= 1024 and u < 4:
+        v, u = v / 1024, u + 1
+    return f"{v:.0f} {units[u]}" if u == 0 or v >= 100 or v == int(v) else f"{v:.1f} {units[u]}"
+
+
+def smaps_rss(pid):
+    rss, start = {}, None
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            m = re.match(r"^([0-9a-f]+)-[0-9a-f]+ ", line)
+            if m:
+                start = int(m.group(1), 16)
+            elif line.startswith("Rss:"):
+                rss[start] = int(line.split()[1]) * 1024
+    return rss
+
+
+@test
+def show_rss_is_smaps_rss():
+    z = ZeroReader()
+    try:
+        for source in ("module", "procfs"):
+            out = cowtrace("show", z.p.pid, "--no-pages", "--source", source).stdout
+            rss = smaps_rss(z.p.pid)
+            rows = 0
+            for line in out.splitlines():
+                m = re.match(r"^([0-9a-f]+) [0-9a-f]+ +\S+ \S+ \S+ +\d+ +(\S+ \S+) ", line)
+                if not m:
+                    continue
+                rows += 1
+                start = int(m.group(1), 16)
+                expect(m.group(2) == human(rss[start]),
+                       f"{source}: RSS {m.group(2)} where smaps says {rss[start]} bytes: {line}")
+            expect(rows == len([a for a in rss if a < 1 << 56]), f"{source}: every VMA: {out}")
+            small = [ln for ln in out.splitlines() if ln.startswith(f"{z.small:012x} ")]
+            expect(len(small) == 1 and " 16 " in small[0] and " 0 B " in small[0],
+                   f"{source}: 16 zero pages, 0 B resident: {small}")
+    finally:
+        z.close()
+
+
+@test
+def huge_zero_page_records_are_what_abi_md_says():
+    z = ZeroReader()
+    try:
+        rng = f"{z.huge:x}-{z.huge + (2 << 20):x}"
+        pages = cowtrace_json("show", z.p.pid, "--range", rng, "--source", "module")["pages"]
+        if not pages or not pages[0]["zero"]:
+            raise Skip(f"no huge zero page in this guest: {pages[:1]}")
+        expect(len(pages) == 512, f"one record per 4 KiB page: {len(pages)}")
+        expect(all(p["zero"] and p["thp"] and p["order"] == 9 and p["level"] == "pmd"
+                   and not p["anon"] for p in pages),
+               f"zero, thp, order 9, PMD-mapped: {pages[0]}")
+        expect(all(p["mapcount"] is None and p["folio_mapcount"] is None and p["refcount"] is None
+                   for p in pages), f"no counts (no PG_PAGE): {pages[0]}")
+        expect([p["pfn"] - pages[0]["pfn"] for p in pages] == list(range(512)),
+               "the PFNs of the 2 MiB page, in order")
+        proc = cowtrace_json("show", z.p.pid, "--range", rng, "--source", "procfs")["pages"]
+        expect(all(p["zero"] and p["thp"] and p["order"] is None for p in proc),
+               f"procfs: zero and thp, no order: {proc[:1]}")
+    finally:
+        z.close()
 
 
 @test

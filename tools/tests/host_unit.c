@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -349,6 +350,149 @@ TEST(map_colours_every_cell_state)
 			ct_fail(__FILE__, __LINE__, "no case covers cell state %s", ct_cell_names[k]);
 }
 
+/*
+ * run's stories: what the page records say the kernel did at the focus page,
+ * and whether the step's trace events (constructed here) agree.  Records and
+ * events are at address 0, of process 100.
+ */
+#define FILE_PAGE (COWTRACE_PTE_PRESENT | COWTRACE_PG_PAGE)
+#define ZERO (COWTRACE_PTE_PRESENT | COWTRACE_PG_ZERO)
+#define EV(k, f, o, n) { .pid = 100, .kind = (k), .flags = (f), .old_pfn = (o), .new_pfn = (n) }
+#define EVW(k, o, n) EV(k, COWTRACE_EVF_WRITE, o, n)
+#define ANON_VMA { .end = PAGE, .flags = COWTRACE_VMA_COW, .backing = COWTRACE_BACKING_ANON }
+#define FILE_VMA { .end = PAGE, .flags = COWTRACE_VMA_COW, .backing = COWTRACE_BACKING_FILE }
+#define SHARED_VMA { .end = PAGE, .flags = COWTRACE_VMA_SHARED, .backing = COWTRACE_BACKING_FILE }
+#define NOW COWTRACE_EV_WP_COPY
+static const struct story_case {
+	const char *what;
+	int has_a, has_b;
+	struct cowtrace_page a, b;
+	struct cowtrace_vma vma;
+	uint32_t unavailable;
+	enum ct_story want;
+	int nr_ev;
+	struct cowtrace_event ev[2];
+	int agree;
+} story_cases[] = {
+	/* anonymous memory, first touch */
+	{ "anon first touch: anon-new", 0, 1, { 0 }, R(9, ANON_PAGE | W | X, 1), ANON_VMA, 0,
+	  CT_STORY_ANON_NEW, 1, { EVW(COWTRACE_EV_ANON_NEW, 0, 9) }, 1 },
+	{ "anon first touch, but the trace saw a copy", 0, 1, { 0 }, R(9, ANON_PAGE | W | X, 1), ANON_VMA, 0,
+	  CT_STORY_ANON_NEW, 1, { EV(NOW, COWTRACE_EVF_WRITE | COWTRACE_EVF_FILE, 0, 9) }, 0 },
+	{ "anon first touch, but no event", 0, 1, { 0 }, R(9, ANON_PAGE | W | X, 1), ANON_VMA, 0,
+	  CT_STORY_ANON_NEW, 0, { { 0 } }, 0 },
+	{ "anon first touch, read then write in one step", 0, 1, { 0 }, R(9, ANON_PAGE | W | X, 1), ANON_VMA, 0,
+	  CT_STORY_ANON_NEW, 2, { EV(COWTRACE_EV_ANON_ZERO, 0, 0, 1), EVW(COWTRACE_EV_WP_ZERO, 1, 9) }, 1 },
+	{ "anon first touch, the new PFN differs", 0, 1, { 0 }, R(9, ANON_PAGE | W | X, 1), ANON_VMA, 0,
+	  CT_STORY_ANON_NEW, 1, { EVW(COWTRACE_EV_ANON_NEW, 0, 10) }, 0 },
+	{ "anon read: the zero page", 0, 1, { 0 }, R(1, ZERO, 0), ANON_VMA, 0,
+	  CT_STORY_ZERO_MAPPED, 1, { EV(COWTRACE_EV_ANON_ZERO, 0, 0, 1) }, 1 },
+	/* a private file mapping: the initialised data of shared_variable */
+	{ "file private, first write to a present page-cache page: a copy", 1, 1,
+	  R(0x2f08, FILE_PAGE, 1), R(0x3001, ANON_PAGE | W | X, 1), FILE_VMA, 0,
+	  CT_STORY_FILE_COPIED, 1, { EV(NOW, COWTRACE_EVF_WRITE | COWTRACE_EVF_FILE, 0x2f08, 0x3001) }, 1 },
+	{ "file private, present page-cache page, procfs (no write bit)", 1, 1,
+	  R(0x2f08, FILE_PAGE, 1), R(0x3001, ANON_PAGE | X, 1), FILE_VMA, CT_UNAVAIL_WRITE,
+	  CT_STORY_FILE_COPIED, 0, { { 0 } }, 0 },
+	{ "file private copy, but the trace saw a first touch", 1, 1,
+	  R(0x2f08, FILE_PAGE, 1), R(0x3001, ANON_PAGE | W | X, 1), FILE_VMA, 0,
+	  CT_STORY_FILE_COPIED, 1, { EVW(COWTRACE_EV_ANON_NEW, 0, 0x3001) }, 0 },
+	{ "file private copy, but the trace saw no page before", 1, 1,
+	  R(0x2f08, FILE_PAGE, 1), R(0x3001, ANON_PAGE | W | X, 1), FILE_VMA, 0,
+	  CT_STORY_FILE_COPIED, 1, { EV(NOW, COWTRACE_EVF_WRITE | COWTRACE_EVF_FILE, 0, 0x3001) }, 0 },
+	{ "file private, write to a not-present page: read and copied at once", 0, 1,
+	  { 0 }, R(0x3001, ANON_PAGE | W | X, 1), FILE_VMA, 0,
+	  CT_STORY_FILE_COPIED, 1, { EV(NOW, COWTRACE_EVF_WRITE | COWTRACE_EVF_FILE, 0, 0x3001) }, 1 },
+	{ "file private, not-present write, but the trace saw a first touch", 0, 1,
+	  { 0 }, R(0x3001, ANON_PAGE | W | X, 1), FILE_VMA, 0,
+	  CT_STORY_FILE_COPIED, 1, { EVW(COWTRACE_EV_ANON_NEW, 0, 0x3001) }, 0 },
+	{ "file private, not-present write, but no event", 0, 1,
+	  { 0 }, R(0x3001, ANON_PAGE | W | X, 1), FILE_VMA, 0,
+	  CT_STORY_FILE_COPIED, 0, { { 0 } }, 0 },
+	{ "file private read: the page cache's page, no event", 0, 1,
+	  { 0 }, R(0x2f08, FILE_PAGE, 2), FILE_VMA, 0, CT_STORY_PAGE_MAPPED, 0, { { 0 } }, 1 },
+	{ "a shared mapping's first write: the file's page, no event", 0, 1,
+	  { 0 }, R(0x2f08, FILE_PAGE | W, 2), SHARED_VMA, 0, CT_STORY_PAGE_MAPPED, 0, { { 0 } }, 1 },
+	{ "a shared mapping's read-only page written: the same page", 1, 1,
+	  R(0x2f08, FILE_PAGE, 2), R(0x2f08, FILE_PAGE | W, 2), SHARED_VMA, 0,
+	  CT_STORY_SHARED_WRITE, 1, { EVW(COWTRACE_EV_WP_SHARED, 0x2f08, 0x2f08) }, 1 },
+	/* after fork: copy and reuse */
+	{ "copy of a shared anon page", 1, 1, R(5, ANON_PAGE, 2), R(9, ANON_PAGE | W | X, 1), ANON_VMA, 0,
+	  CT_STORY_COW_COPIED, 1, { EVW(NOW, 5, 9) }, 1 },
+	{ "copy of an anon page in a file mapping (the child's shared_variable)", 1, 1,
+	  R(5, ANON_PAGE, 2), R(9, ANON_PAGE | W | X, 1), FILE_VMA, 0,
+	  CT_STORY_COW_COPIED, 1, { EVW(NOW, 5, 9) }, 1 },
+	{ "copy, procfs (no write bit): exclusive now", 1, 1, R(5, ANON_PAGE, 2), R(9, ANON_PAGE | X, 1),
+	  ANON_VMA, CT_UNAVAIL_WRITE, CT_STORY_COW_COPIED, 0, { { 0 } }, 0 },
+	{ "copy, but the trace says from the page cache", 1, 1, R(5, ANON_PAGE, 2), R(9, ANON_PAGE | W | X, 1),
+	  ANON_VMA, 0, CT_STORY_COW_COPIED, 1, { EV(NOW, COWTRACE_EVF_WRITE | COWTRACE_EVF_FILE, 5, 9) }, 0 },
+	{ "copy, but the trace ends at another PFN", 1, 1, R(5, ANON_PAGE, 2), R(9, ANON_PAGE | W | X, 1),
+	  ANON_VMA, 0, CT_STORY_COW_COPIED, 1, { EVW(NOW, 5, 10) }, 0 },
+	{ "copy, but the trace saw a reuse", 1, 1, R(5, ANON_PAGE, 2), R(9, ANON_PAGE | W | X, 1),
+	  ANON_VMA, 0, CT_STORY_COW_COPIED, 1, { EVW(COWTRACE_EV_WP_REUSE, 5, 5) }, 0 },
+	{ "copy, but no event", 1, 1, R(5, ANON_PAGE, 2), R(9, ANON_PAGE | W | X, 1),
+	  ANON_VMA, 0, CT_STORY_COW_COPIED, 0, { { 0 } }, 0 },
+	{ "reuse by the last sharer", 1, 1, R(5, ANON_PAGE, 1), R(5, ANON_PAGE | W | X, 1), ANON_VMA, 0,
+	  CT_STORY_REUSED, 1, { EVW(COWTRACE_EV_WP_REUSE, 5, 5) }, 1 },
+	{ "reuse, procfs (no write bit): exclusive again", 1, 1, R(5, ANON_PAGE, 1), R(5, ANON_PAGE | X, 1),
+	  ANON_VMA, CT_UNAVAIL_WRITE, CT_STORY_REUSED, 0, { { 0 } }, 0 },
+	{ "reuse, but the trace saw a copy", 1, 1, R(5, ANON_PAGE, 1), R(5, ANON_PAGE | W | X, 1), ANON_VMA, 0,
+	  CT_STORY_REUSED, 1, { EVW(NOW, 5, 9) }, 0 },
+	{ "ksm merge broken: a copy", 1, 1, R(8, ANON_PAGE | COWTRACE_PG_KSM, 8), R(9, ANON_PAGE | W | X, 1),
+	  ANON_VMA, 0, CT_STORY_KSM_BROKEN, 1, { EVW(NOW, 8, 9) }, 1 },
+	{ "zero page replaced: nothing copied", 1, 1, R(1, ZERO, 0), R(9, ANON_PAGE | W | X, 1), ANON_VMA, 0,
+	  CT_STORY_ZERO_REPLACED, 1, { EVW(COWTRACE_EV_WP_ZERO, 1, 9) }, 1 },
+	{ "zero page replaced, but the trace saw a copy", 1, 1, R(1, ZERO, 0), R(9, ANON_PAGE | W | X, 1),
+	  ANON_VMA, 0, CT_STORY_ZERO_REPLACED, 1, { EVW(NOW, 1, 9) }, 0 },
+	/* nothing happened, or something untold */
+	{ "nothing mapped", 0, 0, { 0 }, { 0 }, ANON_VMA, 0, CT_STORY_NOTHING, 0, { { 0 } }, 1 },
+	{ "unchanged; the other process's copy at that address is not ours", 1, 1,
+	  R(5, ANON_PAGE, 1), R(5, ANON_PAGE, 1), ANON_VMA, 0, CT_STORY_UNCHANGED, 1,
+	  { { .pid = 101, .kind = NOW, .flags = COWTRACE_EVF_WRITE, .old_pfn = 5, .new_pfn = 9 } }, 1 },
+	{ "unchanged; a copy at another address is not this one's", 1, 1,
+	  R(5, ANON_PAGE, 1), R(5, ANON_PAGE, 1), ANON_VMA, 0, CT_STORY_UNCHANGED, 1,
+	  { { .pid = 100, .address = PAGE, .kind = NOW, .old_pfn = 5, .new_pfn = 9 } }, 1 },
+	{ "unchanged, but the trace saw a copy", 1, 1, R(5, ANON_PAGE, 1), R(5, ANON_PAGE, 1), ANON_VMA, 0,
+	  CT_STORY_UNCHANGED, 1, { EVW(NOW, 5, 9) }, 0 },
+	{ "migrated: other, no event", 1, 1, R(5, ANON_PAGE | W | X, 1), R(6, ANON_PAGE | W | X, 1), ANON_VMA, 0,
+	  CT_STORY_OTHER, 0, { { 0 } }, 1 },
+};
+
+TEST(run_stories_and_their_events)
+{
+	int seen[CT_NR_STORIES] = { 0 };
+
+	for (size_t i = 0; i < sizeof(story_cases) / sizeof(story_cases[0]); i++) {
+		const struct story_case *c = &story_cases[i];
+		struct ct_story_view v;
+		char why[256] = "";
+		int agree;
+
+		ct_story_of_pages(c->has_a ? &c->a : NULL, c->has_b ? &c->b : NULL, &c->vma,
+				  c->unavailable, &v);
+		if (v.story != c->want)
+			ct_fail(__FILE__, __LINE__, "%s: told %s, want %s", c->what,
+				ct_story_names[v.story], ct_story_names[c->want]);
+		seen[c->want] = 1;
+		/* procfs cases have no events to check against */
+		if (c->unavailable)
+			continue;
+		agree = !ct_story_check(&v, c->ev, c->nr_ev, 100, 0, why, sizeof(why));
+		if (agree != c->agree)
+			ct_fail(__FILE__, __LINE__, "%s: the events %s (%s)", c->what,
+				agree ? "agree, want a disagreement" : "disagree", why);
+		if (!agree && !*why)
+			ct_fail(__FILE__, __LINE__, "%s: a disagreement without a reason", c->what);
+	}
+	for (int k = 0; k < CT_NR_STORIES; k++)
+		if (!seen[k])
+			ct_fail(__FILE__, __LINE__, "no case covers story %s", ct_story_names[k]);
+	EXPECT_TRUE(ct_story_copies(CT_STORY_FILE_COPIED) && ct_story_copies(CT_STORY_COW_COPIED) &&
+		    ct_story_copies(CT_STORY_KSM_BROKEN));
+	EXPECT_FALSE(ct_story_copies(CT_STORY_ANON_NEW) || ct_story_copies(CT_STORY_ZERO_REPLACED) ||
+		     ct_story_copies(CT_STORY_REUSED));
+}
+
 struct pair_count {
 	size_t both, only_a, only_b;
 };
@@ -441,21 +585,28 @@ TEST(json_writer_output_is_valid_json)
 	free(text);
 }
 
-/* The tool itself, from the outside: exit codes and messages. */
-static int run_tool(const char *args, char *out, size_t outlen)
+/* A shell command's exit code, and its output (stderr too) in out. */
+static int run_shell(const char *cmd, char *out, size_t outlen)
 {
-	char cmd[512];
 	FILE *p;
 	size_t n;
 	int status;
 
-	snprintf(cmd, sizeof(cmd), "./cowtrace %s 2>&1", args);
 	p = popen(cmd, "r");
 	ASSERT_TRUE(p);
 	n = fread(out, 1, outlen - 1, p);
 	out[n] = 0;
 	status = pclose(p);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The tool itself, from the outside: exit codes and messages. */
+static int run_tool(const char *args, char *out, size_t outlen)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "./cowtrace %s 2>&1", args);
+	return run_shell(cmd, out, outlen);
 }
 
 TEST(cli_argument_errors)
@@ -635,5 +786,228 @@ TEST(procfs_snapshot_names_the_process)
 		 (int)pid, (int)pid);
 	if (!strstr(out, want))
 		ct_fail(__FILE__, __LINE__, "compare says '%.200s', want '%s'", out, want);
+	reap(pid);
+}
+
+/*
+ * cowtrace run on this machine's own source (procfs, where the module is
+ * not loaded): each focus sentence tells the story the records show.  The
+ * first write to shared_variable, initialised data of a private file
+ * mapping, copies the page cache's page: never "nothing was copied".
+ */
+TEST(run_sentences_tell_copies_from_the_page_cache)
+{
+	static const char check[] =
+		"import json, subprocess, sys\n"
+		"def run(name):\n"
+		"    return json.loads(subprocess.run(['./cowtrace', 'run', name, '--json'], check=True,\n"
+		"                                     capture_output=True, text=True).stdout)['steps']\n"
+		"want = {'shared_variable': ['file-copied', None, 'cow-copied', None],\n"
+		"        'last_sharer': ['anon-new', None, 'cow-copied', 'reused'],\n"
+		"        'zero_page': ['zero-mapped', None, 'zero-replaced'],\n"
+		"        'fork_exec': [None, None, 'reused']}\n"
+		"try:\n"
+		"    for name, stories in want.items():\n"
+		"        steps = run(name)\n"
+		"        if name == 'shared_variable':\n"
+		"            x = steps[0]['explanation']\n"
+		"            assert 'nothing was copied' not in x and 'page cache' in x and\\\n"
+		"                'anonymous page' in x, x\n"
+		"        got = [s.get('story') for s in steps]\n"
+		"        assert got == stories, f'{name}: stories {got}, want {stories}'\n"
+		"        for s in steps:\n"
+		"            x = s['explanation']\n"
+		"            copied = s.get('story') in ('file-copied', 'cow-copied', 'ksm-broken')\n"
+		"            assert not copied or ('copied it' in x and 'nothing was copied' not in x), x\n"
+		"            assert copied or 'kernel copied' not in x, x\n"
+		"            assert s.get('events_agree', True), s\n"
+		"except AssertionError as e:\n"
+		"    print(f'# {e}')\n"
+		"    sys.exit(1)\n";
+	FILE *p;
+
+	if (system("python3 -c 1 2>/dev/null") != 0)
+		SKIP("python3 not available to read the JSON");
+	if (access("/proc/kpageflags", R_OK))
+		SKIP("the procfs source needs root");
+	p = popen("python3 -", "w");
+	ASSERT_TRUE(p);
+	fputs(check, p);
+	EXPECT_EQ(pclose(p), 0);
+}
+
+/*
+ * cowtrace maps libc and the vDSO too, so their pages' mapcounts count it:
+ * show says so for a live target, and not for cowtrace itself; run says so
+ * of the program text its puppets share with it.
+ */
+TEST(show_names_the_pages_cowtrace_maps_too)
+{
+	pid_t pid = named_child("ct-unit-share");
+	char args[64], out[1 << 16];
+	const char *note;
+
+	if (access("/proc/kpageflags", R_OK)) {
+		reap(pid);
+		SKIP("the procfs source needs root");
+	}
+	snprintf(args, sizeof(args), "show %d --no-pages", (int)pid);
+	EXPECT_EQ(run_tool(args, out, sizeof(out)), 0);
+	note = strstr(out, "file pages are mapped by this cowtrace too");
+	if (!note || !strstr(note, "libc") || !strstr(note, "one more than without cowtrace"))
+		ct_fail(__FILE__, __LINE__, "show of a live process: no note on libc in '%.400s'", out);
+	snprintf(args, sizeof(args), "snap %d", (int)pid);
+	EXPECT_EQ(run_tool(args, out, sizeof(out)), 0);
+	EXPECT_TRUE(strstr(out, "mapped by this cowtrace too") != NULL);
+	reap(pid);
+	/* itself (the shell's pid, which exec makes cowtrace's): no note */
+	EXPECT_EQ(run_shell("sh -c 'exec ./cowtrace show $$ --no-pages' 2>&1", out, sizeof(out)), 0);
+	EXPECT_TRUE(strstr(out, "(cowtrace)") != NULL);
+	EXPECT_TRUE(strstr(out, "mapped by this cowtrace too") == NULL);
+	/*
+	 * The child puppet runs code parent and child map: mapcount 2, or 3
+	 * when the orchestrating cowtrace maps that page of its binary too,
+	 * which the sentence must then say.
+	 */
+	EXPECT_EQ(run_tool("run readonly_code", out, sizeof(out)), 0);
+	note = strstr(out, "child executed");
+	ASSERT_TRUE(note && strstr(note, "mapcount "));
+	note = strstr(note, "mapcount ") + strlen("mapcount ");
+	if (!((note[0] == '3' && strstr(note, "one of them is this cowtrace's own mapping")) ||
+	      (note[0] == '2' && !strstr(note, "this cowtrace's own mapping"))))
+		ct_fail(__FILE__, __LINE__, "run readonly_code: '%.300s'", note);
+}
+
+/*
+ * A child with what Rss must not count (the huge zero page, where THP is
+ * allowed, and 16 zero pages) beside what it must (8 written pages, its
+ * binary and libraries).
+ */
+static pid_t zero_page_child(void)
+{
+	int p[2];
+	char c;
+	pid_t pid;
+
+	ASSERT_EQ(pipe(p), 0);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		size_t huge = 2u << 20;
+		char *h = mmap(NULL, 2 * huge, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		volatile char *z = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		volatile char *w = mmap(NULL, 8 * PAGE, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		volatile char *a;
+
+		if (h == MAP_FAILED || z == MAP_FAILED || w == MAP_FAILED)
+			_exit(1);
+		a = (volatile char *)(((uintptr_t)h + huge - 1) & ~(uintptr_t)(huge - 1));
+		madvise((void *)a, huge, MADV_HUGEPAGE);
+		(void)a[0];
+		madvise((void *)z, 16 * PAGE, MADV_NOHUGEPAGE);
+		for (int i = 0; i < 16; i++)
+			(void)z[i * PAGE];
+		for (int i = 0; i < 8; i++)
+			w[i * PAGE] = 1;
+		if (write(p[1], "r", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	ASSERT_EQ(read(p[0], &c, 1), 1);
+	close(p[0]);
+	return pid;
+}
+
+/* Rss of every VMA of pid, in kB, by start address, as smaps prints it. */
+static size_t smaps_rss(pid_t pid, uint64_t *start, uint64_t *kb, size_t cap)
+{
+	char path[64], line[512];
+	size_t n = 0;
+	int keep = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
+	f = fopen(path, "re");
+	ASSERT_TRUE(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long lo, hi, v;
+
+		/* [vsyscall] lies beyond the user range a snapshot covers */
+		if (sscanf(line, "%llx-%llx ", &lo, &hi) == 2)
+			keep = lo < 1ull << 56 && n < cap;
+		if (keep && sscanf(line, "%llx-%llx ", &lo, &hi) == 2)
+			start[n++] = lo;
+		else if (keep && sscanf(line, "Rss: %llu kB", &v) == 1)
+			kb[n - 1] = v;
+	}
+	fclose(f);
+	return n;
+}
+
+/* show's RSS column is smaps' Rss: no zero page, no huge zero page. */
+TEST(show_rss_is_what_smaps_counts)
+{
+	enum { CAP = 512 };
+	uint64_t start[CAP], kb[CAP] = { 0 };
+	pid_t pid = zero_page_child();
+	struct ct_snapshot s;
+	struct ct_error err;
+	char args[64], *out = malloc(1 << 20), want[16];
+	size_t n, zero = 0, huge_zero = 0;
+
+	ASSERT_TRUE(out);
+	if (ct_snapshot_procfs(pid, 0, 1ull << 56, &s, &err)) {
+		reap(pid);
+		SKIP("the procfs source needs root: %s", err.msg);
+	}
+	n = smaps_rss(pid, start, kb, CAP);
+	EXPECT_EQ(n, s.nr_vmas);
+	for (size_t i = 0; i < s.nr_vmas && i < n; i++) {
+		const struct cowtrace_vma *v = &s.vmas[i];
+		uint64_t resident = 0;
+
+		for (size_t k = ct_first_page(&s, v->start); k < s.nr_pages && s.pages[k].addr < v->end; k++) {
+			resident += ct_page_is_resident(&s.pages[k]);
+			zero += !!(s.pages[k].flags & COWTRACE_PG_ZERO);
+			huge_zero += (s.pages[k].flags & (COWTRACE_PG_ZERO | COWTRACE_PG_THP)) ==
+				     (COWTRACE_PG_ZERO | COWTRACE_PG_THP);
+		}
+		EXPECT_EQ(start[i], v->start);
+		if (resident * PAGE / 1024 != kb[i])
+			ct_fail(__FILE__, __LINE__, "VMA %" PRIx64 " %s: %" PRIu64 " kB resident, smaps says %" PRIu64 " kB",
+				(uint64_t)v->start, ct_vma_name(&s, v), (uint64_t)(resident * PAGE / 1024), kb[i]);
+	}
+	EXPECT_GE(zero, 16);
+	if (!huge_zero)
+		printf("# no huge zero page here (THP or its zero page is off): zero pages only\n");
+	/* and the column, as printed */
+	snprintf(args, sizeof(args), "show %d --no-pages", (int)pid);
+	EXPECT_EQ(run_tool(args, out, 1 << 20), 0);
+	for (size_t i = 0; i < n; i++) {
+		char prefix[32], *line;
+		unsigned long long lo, hi, pages;
+		char sz[16], szu[8], perms[8], rss[16], rssu[8];
+
+		snprintf(prefix, sizeof(prefix), "\n%012" PRIx64 " ", start[i]);
+		line = strstr(out, prefix);
+		if (!line) {
+			ct_fail(__FILE__, __LINE__, "show has no VMA at %" PRIx64, start[i]);
+			continue;
+		}
+		ASSERT_EQ(sscanf(line + 1, "%llx %llx %15s %7s %7s %llu %15s %7s", &lo, &hi, sz, szu,
+				 perms, &pages, rss, rssu), 8);
+		snprintf(prefix, sizeof(prefix), "%s %s", rss, rssu);
+		ct_human_bytes(kb[i] * 1024, want, sizeof(want));
+		if (strcmp(prefix, want))
+			ct_fail(__FILE__, __LINE__, "VMA %" PRIx64 ": RSS column '%s', smaps Rss %" PRIu64 " kB ('%s')",
+				start[i], prefix, kb[i], want);
+	}
+	ct_snapshot_free(&s);
+	free(out);
 	reap(pid);
 }

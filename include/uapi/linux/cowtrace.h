@@ -194,7 +194,11 @@ struct cowtrace_page {
 #define COWTRACE_PAGE_LEVEL(flags) \
 	(((flags) & COWTRACE_LEVEL_MASK) >> COWTRACE_LEVEL_SHIFT)
 
-/* What struct page says (bits 14-26).  PG_PAGE: the others are valid. */
+/*
+ * What struct page says (bits 14-26).  PG_PAGE: the others and the counts
+ * are valid.  The zero pages have no PG_PAGE but PG_ZERO, and the huge zero
+ * page PG_THP and its order too (docs/abi.md).
+ */
 #define COWTRACE_PG_PAGE	(1U << 14)	/* struct page examined */
 #define COWTRACE_PG_ANON	(1U << 15)
 #define COWTRACE_PG_KSM		(1U << 16)
