@@ -62,6 +62,47 @@ static void abi_flag_fields_do_not_overlap(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, COWTRACE_PG_MLOCKED, BIT(26));
 }
 
+/*
+ * The flag-name tables every printer uses: one bit per entry, in bit order,
+ * each name once, and every flag with a meaning of its own named (the PTE
+ * bits by letter; PTE_PRESENT and PG_PAGE say what a record is, as columns).
+ */
+static void abi_flag_name_tables(struct kunit *test)
+{
+	static const struct {
+		u32 flag;
+		const char *name;
+	} vma[] = COWTRACE_VMA_FLAG_NAMES_INIT,
+	  page[] = COWTRACE_PAGE_FLAG_NAMES_INIT;
+	static const struct {
+		u32 flag;
+		char letter;
+	} pte[] = COWTRACE_PTE_FLAG_LETTERS_INIT;
+	u32 all = 0, named = COWTRACE_PTE_PRESENT | COWTRACE_PG_PAGE;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(vma); i++) {
+		KUNIT_EXPECT_EQ(test, hweight32(vma[i].flag), 1);
+		KUNIT_EXPECT_TRUE(test, !i || vma[i].flag > vma[i - 1].flag);
+		all |= vma[i].flag;
+	}
+	KUNIT_EXPECT_EQ(test, all,
+			GENMASK(20, 0) | COWTRACE_VMA_COW |
+				COWTRACE_VMA_ANON_VMA);
+	for (i = 0; i < ARRAY_SIZE(pte); i++) {
+		KUNIT_EXPECT_EQ(test, hweight32(pte[i].flag), 1);
+		named |= pte[i].flag;
+	}
+	for (i = 0; i < ARRAY_SIZE(page); i++) {
+		KUNIT_EXPECT_EQ(test, hweight32(page[i].flag), 1);
+		KUNIT_EXPECT_TRUE(test, !i || page[i].flag > page[i - 1].flag);
+		KUNIT_EXPECT_FALSE(test, named & page[i].flag);
+		named |= page[i].flag;
+	}
+	/* bits 0-11 and 14-26: the level and the order are fields, not flags */
+	KUNIT_EXPECT_EQ(test, named, GENMASK(11, 0) | GENMASK(26, 14));
+}
+
 static const u32 level_order_cases[][2] = {
 	{ COWTRACE_LEVEL_PTE, 0 },
 	{ COWTRACE_LEVEL_PMD, 9 },
@@ -93,6 +134,7 @@ static struct kunit_case abi_test_cases[] = {
 	KUNIT_CASE(abi_vma_record_layout),
 	KUNIT_CASE(abi_args_start_with_size),
 	KUNIT_CASE(abi_flag_fields_do_not_overlap),
+	KUNIT_CASE(abi_flag_name_tables),
 	KUNIT_CASE_PARAM(abi_level_and_order_round_trip,
 			 level_order_gen_params),
 	{}

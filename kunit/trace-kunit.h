@@ -7,8 +7,12 @@
  *                            leave, and the event it is (a parameterised
  *                            table: the definition of each event kind)
  *   cowtrace_ring            bounded ring: order, seq numbers, loss counting
+ *   cowtrace_fork_count      what fork's probes count, and what that costs
  */
 #include <kunit/test.h>
+#include <linux/kthread.h>
+#include <linux/mman.h>
+#include <linux/sched/mm.h>
 
 /* ---- cowtrace_fault_classify ------------------------------------------- */
 
@@ -202,4 +206,65 @@ static struct kunit_suite cowtrace_ring_suite = {
 	.test_cases = ring_test_cases,
 };
 
-kunit_test_suites(&cowtrace_fault_classify_suite, &cowtrace_ring_suite);
+/* ---- cowtrace_fork_count ----------------------------------------------- */
+
+/* insmod's mm, borrowed as walk-kunit.h does for its walk suite */
+static struct mm_struct *count_mm;
+
+static int count_suite_init(struct kunit_suite *suite)
+{
+	count_mm = get_task_mm(current);
+	return count_mm ? 0 : -ESRCH;
+}
+
+static void count_suite_exit(struct kunit_suite *suite)
+{
+	mmput(count_mm);
+}
+
+/*
+ * A 1 TiB MAP_NORESERVE reservation with one page written: fork's probes run
+ * count_range() over it three times with preemption off.  They must find the
+ * page, and take a step per entry of the one PMD table there and per empty
+ * upper entry: about a thousand, where a step per 2 MiB is half a million.
+ */
+static void count_range_skips_empty_upper_levels(struct kunit *test)
+{
+	const unsigned long len = 1UL << 40;
+	unsigned long addr, bound;
+	struct range_count c;
+
+	kthread_use_mm(count_mm);
+	addr = vm_mmap(NULL, 0, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, 0);
+	if (IS_ERR_VALUE(addr)) {
+		kthread_unuse_mm(count_mm);
+		kunit_skip(test, "no room for a 1 TiB reservation");
+	}
+	KUNIT_ASSERT_EQ(test, put_user('x', (char __user *)addr + len / 2), 0);
+	count_range(count_mm, addr, addr + len, &c);
+	/* a 4 KiB page, or a THP where the THP mode is "always" */
+	KUNIT_EXPECT_TRUE(test, c.present == 1 || c.present == PTRS_PER_PTE);
+	KUNIT_EXPECT_EQ(test, c.writable, c.present);
+	/* the P4D entries it spans, each a PUD table; the one PMD table */
+	bound = (len / P4D_SIZE + 2) * PTRS_PER_PUD + PTRS_PER_PMD;
+	KUNIT_EXPECT_LE(test, c.steps, bound);
+	KUNIT_EXPECT_LT(test, c.steps, len / PMD_SIZE / 64);
+	vm_munmap(addr, len);
+	kthread_unuse_mm(count_mm);
+}
+
+static struct kunit_case count_test_cases[] = {
+	KUNIT_CASE(count_range_skips_empty_upper_levels),
+	{}
+};
+
+static struct kunit_suite cowtrace_fork_count_suite = {
+	.name = "cowtrace_fork_count",
+	.suite_init = count_suite_init,
+	.suite_exit = count_suite_exit,
+	.test_cases = count_test_cases,
+};
+
+kunit_test_suites(&cowtrace_fault_classify_suite, &cowtrace_ring_suite,
+		  &cowtrace_fork_count_suite);

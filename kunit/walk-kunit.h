@@ -440,8 +440,12 @@ static unsigned int walk_collect(struct kunit *test, unsigned long start,
 	w.page_cap = cap;
 	while (w.addr < w.end) {
 		unsigned long before = w.addr;
+		int why = cowtrace_walk_chunk(&w);
 
-		KUNIT_ASSERT_EQ(test, cowtrace_walk_chunk(&w), 0);
+		KUNIT_ASSERT_GE(test, why, 0);
+		/* done exactly when the whole range is */
+		KUNIT_ASSERT_EQ(test, why == COWTRACE_WALK_DONE,
+				w.addr >= w.end);
 		KUNIT_ASSERT_LE(test, w.nr_pages, cap);
 		KUNIT_ASSERT_LE(test, n + w.nr_pages, max);
 		memcpy(out + n, chunk, w.nr_pages * sizeof(*chunk));
@@ -569,7 +573,7 @@ static void walk_unmapped_range_is_gone(struct kunit *test)
 	cowtrace_walk_init(&w, walk_mm, addr, addr + 4 * PAGE_SIZE);
 	w.vmas = vmas;
 	w.vma_cap = ARRAY_SIZE(vmas);
-	KUNIT_ASSERT_EQ(test, cowtrace_walk_chunk(&w), 0);
+	KUNIT_ASSERT_EQ(test, cowtrace_walk_chunk(&w), COWTRACE_WALK_DONE);
 	KUNIT_EXPECT_EQ(test, w.nr_vmas, 2);
 	KUNIT_EXPECT_EQ(test, vmas[0].end, addr + PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, vmas[1].start, addr + 3 * PAGE_SIZE);
@@ -623,13 +627,61 @@ static void walk_vma_record_names_and_repeats(struct kunit *test)
 	w.names = names;
 	w.names_cap = PATH_MAX;
 	w.pathbuf = pathbuf;
-	KUNIT_ASSERT_EQ(test, cowtrace_walk_chunk(&w), 0);
+	KUNIT_ASSERT_EQ(test, cowtrace_walk_chunk(&w), COWTRACE_WALK_DONE);
 	KUNIT_ASSERT_EQ(test, w.nr_vmas, 1);
 	KUNIT_EXPECT_LE(test, vmas[0].start, addr);
 	KUNIT_EXPECT_GE(test, vmas[0].end, addr + 4 * PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, w.addr, addr + 2 * PAGE_SIZE);
 	vm_munmap(addr, 4 * PAGE_SIZE);
 	kthread_unuse_mm(walk_mm);
+}
+
+/*
+ * A name that does not fit ends the chunk before its VMA, and says so: the
+ * reason, not the counts, is what tells a caller its names buffer is full.
+ * Asked again with no more room, the walk gives the same answer at the same
+ * address: without the reason, a caller would loop there for ever.  Every
+ * mm has a named VMA ([stack] at least), and one byte holds no name.
+ */
+static void walk_names_full_is_a_reason(struct kunit *test)
+{
+	struct cowtrace_vma *vmas;
+	char *names, *pathbuf;
+	struct cowtrace_walk w;
+	unsigned long at;
+	int why;
+
+	vmas = kunit_kcalloc(test, COWTRACE_CHUNK_VMAS, sizeof(*vmas),
+			     GFP_KERNEL);
+	names = kunit_kmalloc(test, PATH_MAX, GFP_KERNEL);
+	pathbuf = kunit_kmalloc(test, PATH_MAX, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, vmas);
+	KUNIT_ASSERT_NOT_NULL(test, names);
+	KUNIT_ASSERT_NOT_NULL(test, pathbuf);
+	cowtrace_walk_init(&w, walk_mm, 0, walk_mm->task_size);
+	w.vmas = vmas;
+	w.vma_cap = COWTRACE_CHUNK_VMAS;
+	w.names = names;
+	w.names_cap = 1;
+	w.pathbuf = pathbuf;
+	do {
+		why = cowtrace_walk_chunk(&w);
+		KUNIT_ASSERT_GE(test, why, 0);
+	} while (why == COWTRACE_WALK_VMAS_FULL || why == COWTRACE_WALK_BUDGET);
+	KUNIT_ASSERT_EQ(test, why, COWTRACE_WALK_NAMES_FULL);
+	KUNIT_EXPECT_EQ(test, w.names_len, 0);
+	KUNIT_EXPECT_LT(test, w.addr, w.end);
+	at = w.addr;
+	KUNIT_EXPECT_EQ(test, cowtrace_walk_chunk(&w),
+			COWTRACE_WALK_NAMES_FULL);
+	KUNIT_EXPECT_EQ(test, w.nr_vmas, 0);
+	KUNIT_EXPECT_EQ(test, w.addr, at);
+	/* with room for it, the walk goes on from there */
+	w.names_cap = PATH_MAX;
+	KUNIT_ASSERT_GE(test, cowtrace_walk_chunk(&w), 0);
+	KUNIT_EXPECT_GT(test, w.nr_vmas, 0);
+	KUNIT_EXPECT_GT(test, w.names_len, 0);
+	KUNIT_EXPECT_EQ(test, vmas[0].start, at);
 }
 
 /*
@@ -735,6 +787,48 @@ static void walk_finds_pages_among_empty_ptes(struct kunit *test)
 	kthread_unuse_mm(walk_mm);
 }
 
+/*
+ * The chunk budget is COWTRACE_CHUNK_PMDS (512) page tables, empty ones
+ * included.  A walk from a 1 GiB boundary spends the last of it on the last
+ * PMD of the first PUD: the chunk must end there, at the second PUD, and not
+ * take that PUD and the rest of the range with a budget gone past zero.
+ * One page written in each GiB gives both PUDs a PMD table.
+ */
+static void walk_budget_ends_at_the_last_pmd_of_a_pud(struct kunit *test)
+{
+	const unsigned int cap = 2 * PTRS_PER_PTE + 16; /* two THPs, if THP */
+	unsigned long map, base, len = 3 * PUD_SIZE;
+	struct cowtrace_page *recs;
+	struct cowtrace_walk w;
+	int why;
+
+	if (COWTRACE_CHUNK_PMDS != PTRS_PER_PMD)
+		kunit_skip(test, "the budget is not one PUD's PMDs here");
+	recs = kunit_kcalloc(test, cap, sizeof(*recs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, recs);
+	kthread_use_mm(walk_mm);
+	map = vm_mmap(NULL, 0, len, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(map));
+	base = ALIGN(map, PUD_SIZE);
+	walk_write(test, base, 1);
+	walk_write(test, base + PUD_SIZE, 1);
+	cowtrace_walk_init(&w, walk_mm, base, base + 2 * PUD_SIZE);
+	w.pages = recs;
+	w.page_cap = cap;
+	why = cowtrace_walk_chunk(&w);
+	KUNIT_EXPECT_EQ(test, why, COWTRACE_WALK_BUDGET);
+	KUNIT_EXPECT_EQ(test, w.addr, base + PUD_SIZE);
+	KUNIT_EXPECT_EQ(test, recs[0].addr, base);
+	/* the next chunk takes the second GiB */
+	why = cowtrace_walk_chunk(&w);
+	KUNIT_EXPECT_EQ(test, why, COWTRACE_WALK_DONE);
+	KUNIT_EXPECT_GE(test, w.nr_pages, 1);
+	KUNIT_EXPECT_EQ(test, recs[0].addr, base + PUD_SIZE);
+	vm_munmap(map, len);
+	kthread_unuse_mm(walk_mm);
+}
+
 static void walk_mm_info_counts(struct kunit *test)
 {
 	struct cowtrace_mm_info info = {};
@@ -752,7 +846,9 @@ static struct kunit_case walk_test_cases[] = {
 	KUNIT_CASE(walk_unmapped_range_is_gone),
 	KUNIT_CASE(walk_small_buffers_resume_exactly),
 	KUNIT_CASE(walk_vma_record_names_and_repeats),
+	KUNIT_CASE(walk_names_full_is_a_reason),
 	KUNIT_CASE_PARAM(walk_finds_pages_among_empty_ptes, skip_gen_params),
+	KUNIT_CASE(walk_budget_ends_at_the_last_pmd_of_a_pud),
 	KUNIT_CASE(walk_mm_info_counts),
 	{}
 };

@@ -40,6 +40,20 @@ static inline bool cowtrace_pte_same_but_pfn(pte_t a, pte_t b)
 #endif
 }
 
+/*
+ * Clear VMA flags from an ->mmap() handler.  6.3 made vm_flags read-only
+ * outside the helpers that keep the VMA lock's rules.
+ */
+static inline void cowtrace_vm_flags_clear(struct vm_area_struct *vma,
+					   unsigned long flags)
+{
+#if COWTRACE_BEFORE(6, 3)
+	vma->vm_flags &= ~flags;
+#else
+	vm_flags_clear(vma, flags);
+#endif
+}
+
 /* A page's flags word, read once; 6.18 wrapped it in memdesc_flags_t. */
 static inline unsigned long cowtrace_page_flags_word(struct page *page)
 {
@@ -132,11 +146,35 @@ static inline void cowtrace_pte_unmap(pte_t *pte)
 }
 
 /*
+ * A page's own PTE mappings: _mapcount + 1.
+ *
+ * From 6.12 on, the word is the page type instead on pages that have one
+ * (page_has_type()), and a hugetlb folio is one: PGTY_hugetlb sits in its
+ * head page's _mapcount, which read raw is about -201 million.  Such a page
+ * has no PTE mappings of its own (a hugetlb folio is only ever mapped whole),
+ * so it counts 0, as folio_precise_page_mapcount() (/proc/kpagecount) and
+ * folio_mapcount() count it.  On 6.1 hugetlb keeps no type there and
+ * page_mapcount() reads the word raw: so does this.
+ */
+static inline int cowtrace_page_own_mapcount(struct page *page)
+{
+	int mapcount = atomic_read(&page->_mapcount) + 1;
+
+#if !COWTRACE_BEFORE(6, 12)
+	if (page_mapcount_is_type(mapcount))
+		mapcount = 0;
+#endif
+	return mapcount;
+}
+
+/*
  * How many page tables map this 4 KiB page.
  *
  * Up to 6.11 this is page_mapcount(): for a page of an anonymous or hugetlb
  * large folio it adds the folio's entire (PMD/PUD) mappings to the page's own
- * PTE mappings.  For file THP on 6.1 _mapcount already counts both.
+ * PTE mappings.  For file THP on 6.1 _mapcount already counts both.  From
+ * 6.12 it is the same sum, what folio_precise_page_mapcount() (internal to
+ * fs/proc) computes for /proc/kpagecount.
  */
 static inline unsigned int cowtrace_page_mapcount(struct page *page)
 {
@@ -144,7 +182,7 @@ static inline unsigned int cowtrace_page_mapcount(struct page *page)
 	return page_mapcount(page);
 #else
 	struct folio *folio = page_folio(page);
-	int mapcount = atomic_read(&page->_mapcount) + 1;
+	int mapcount = cowtrace_page_own_mapcount(page);
 
 	if (folio_test_large(folio))
 		mapcount += folio_entire_mapcount(folio);
@@ -154,16 +192,11 @@ static inline unsigned int cowtrace_page_mapcount(struct page *page)
 
 /*
  * On every kernel above, a page's mapcount is its own PTE mappings
- * (_mapcount + 1) plus a term that is the same for every page of its folio:
- * the folio's entire (PMD/PUD) mappings, less 6.1's DoubleMap correction.
- * The walker reads that term once per folio, and for each of a THP's 512
- * pages only the page's own count.
+ * (cowtrace_page_own_mapcount()) plus a term that is the same for every page
+ * of its folio: the folio's entire (PMD/PUD) mappings, less 6.1's DoubleMap
+ * correction.  The walker reads that term once per folio, and for each of a
+ * THP's 512 pages only the page's own count.
  */
-static inline int cowtrace_page_own_mapcount(struct page *page)
-{
-	return atomic_read(&page->_mapcount) + 1;
-}
-
 static inline int cowtrace_folio_mapcount_base(struct folio *folio)
 {
 	return cowtrace_page_mapcount(&folio->page) -

@@ -9,6 +9,7 @@
 #ifndef _COWTRACE_INTERNAL_H
 #define _COWTRACE_INTERNAL_H
 
+#include <linux/pgtable.h>
 #include <linux/types.h>
 #include <uapi/linux/cowtrace.h>
 
@@ -30,8 +31,8 @@ struct vm_area_struct;
 
 /*
  * One walk over [addr, end) of @mm.  The caller sets the in fields and the
- * buffers, calls cowtrace_walk_chunk() until addr == end, and drains the
- * buffers (resetting the counts) in between.
+ * buffers, calls cowtrace_walk_chunk() until it returns COWTRACE_WALK_DONE,
+ * and drains the buffers (resetting the counts) in between.
  */
 struct cowtrace_walk {
 	/* in */
@@ -66,9 +67,40 @@ struct cowtrace_walk {
 	unsigned long valid_subsection;
 };
 
+/*
+ * Why a chunk ended, so that every caller stops for the same reasons.  On a
+ * FULL reason the chunk's buffer of that kind could not take the next record
+ * (for NAMES_FULL: the next VMA's name), and w->addr is where that record
+ * belongs.  Only a caller knows whether that buffer was all the room it had
+ * left (the call is over: resume at w->addr) or a bounce buffer it drains
+ * and refills (walk on).
+ */
+enum cowtrace_walk_stop {
+	COWTRACE_WALK_DONE, /* w->addr == w->end: nothing left to walk */
+	COWTRACE_WALK_BUDGET, /* COWTRACE_CHUNK_PMDS page tables or VMAs */
+	COWTRACE_WALK_PAGES_FULL,
+	COWTRACE_WALK_VMAS_FULL,
+	COWTRACE_WALK_NAMES_FULL,
+};
+
 void cowtrace_walk_init(struct cowtrace_walk *w, struct mm_struct *mm,
 			unsigned long start, unsigned long end);
+/* A negative errno, or why the chunk ended (enum cowtrace_walk_stop). */
 int cowtrace_walk_chunk(struct cowtrace_walk *w);
+
+/*
+ * The upper page-table levels as one descent read them, shared by walk.c
+ * and trace.c (cowtrace_pud_lookup() in walk.c says how it reads them).
+ */
+struct cowtrace_upper {
+	pgd_t pgd;
+	p4d_t p4d;
+	pud_t pud;
+};
+
+pud_t *cowtrace_pud_lookup(struct mm_struct *mm, unsigned long addr,
+			   unsigned long end, struct cowtrace_upper *u,
+			   unsigned long *next);
 
 /* Record builders, separate from the walk so KUnit can drive them directly. */
 u32 cowtrace_vma_flags(unsigned long vm_flags, bool has_anon_vma);
@@ -98,6 +130,7 @@ void cowtrace_ring_push(struct cowtrace_event *ev);
 void cowtrace_ring_add_lost(u64 nr);
 unsigned int cowtrace_ring_pop(struct cowtrace_event *buf, unsigned int nr);
 int cowtrace_ring_wait(bool nonblock);
+bool cowtrace_ring_stopped(void);
 __poll_t cowtrace_ring_poll(struct file *file, struct poll_table_struct *wait);
 void cowtrace_ring_stats(struct cowtrace_ring_stats *st);
 void cowtrace_ring_free(void);

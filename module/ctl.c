@@ -270,10 +270,43 @@ static int copy_chunk(struct cowtrace_snapshot *a, struct cowtrace_walk *w,
 	return 0;
 }
 
+/*
+ * Room the caller's buffers had left when a chunk began, in records (pages,
+ * VMAs) and bytes (names).
+ */
+struct snapshot_room {
+	u32 pages, vmas, names;
+};
+
+/*
+ * Is the call over after a chunk that ended for @why?  When the range is
+ * done, or when the buffer the walk could not add to was all the room the
+ * caller had left: the result is partial then, and the caller resumes at
+ * next, as for a full page or VMA buffer (docs/abi.md).  A chunk buffer
+ * smaller than that room is a bounce buffer, drained: walk on.
+ */
+static bool snapshot_over(int why, const struct cowtrace_walk *w,
+			  const struct snapshot_room *room)
+{
+	switch (why) {
+	case COWTRACE_WALK_DONE:
+		return true;
+	case COWTRACE_WALK_PAGES_FULL:
+		return w->page_cap == room->pages;
+	case COWTRACE_WALK_VMAS_FULL:
+		return w->vma_cap == room->vmas;
+	case COWTRACE_WALK_NAMES_FULL:
+		return w->names_cap == room->names;
+	default:
+		return false;
+	}
+}
+
 static long ioctl_snapshot(struct file *file, void __user *uarg)
 {
 	struct ctl_file *cf = file->private_data;
 	struct ctl_out *out = NULL;
+	struct snapshot_room room;
 	struct cowtrace_snapshot a;
 	struct snapshot_bufs b;
 	struct cowtrace_walk w;
@@ -281,7 +314,7 @@ static long ioctl_snapshot(struct file *file, void __user *uarg)
 	size_t rec_size;
 	u32 page_cap; /* a.page_cap, or what the mapped buffer holds */
 	u64 usize;
-	int err;
+	int err, why;
 
 	err = read_args(&a, sizeof(a),
 			offsetofend(struct cowtrace_snapshot, next), uarg,
@@ -320,7 +353,7 @@ static long ioctl_snapshot(struct file *file, void __user *uarg)
 	w.vmas = b.vmas;
 	w.names = b.names;
 	w.pathbuf = b.pathbuf;
-	while (w.addr < w.end) {
+	do {
 		/*
 		 * Mapped output: each chunk goes straight where it belongs.
 		 * No page records asked for: no page buffer, so the walker
@@ -330,22 +363,21 @@ static long ioctl_snapshot(struct file *file, void __user *uarg)
 			      out	? out->mem + a.page_count * rec_size :
 					  b.pages;
 
+		room.pages = page_cap - a.page_count;
+		room.vmas = a.vma_cap - a.vma_count;
+		room.names = a.names_cap - a.names_len;
 		if (a.flags & COWTRACE_SNAP_RUNS)
 			w.runs = pages;
 		else
 			w.pages = pages;
-		w.page_cap = min_t(u32, page_cap - a.page_count,
-				   COWTRACE_CHUNK_PAGES);
-		w.vma_cap = min_t(u32, a.vma_cap - a.vma_count,
-				  COWTRACE_CHUNK_VMAS);
-		w.names_cap = min_t(u32, a.names_cap - a.names_len,
-				    COWTRACE_CHUNK_NAMES);
-		/* a requested buffer is full: the caller resumes at next */
-		if ((page_cap && !w.page_cap) || (w.vmas && !w.vma_cap))
-			break;
-		err = cowtrace_walk_chunk(&w);
-		if (err)
+		w.page_cap = min_t(u32, room.pages, COWTRACE_CHUNK_PAGES);
+		w.vma_cap = min_t(u32, room.vmas, COWTRACE_CHUNK_VMAS);
+		w.names_cap = min_t(u32, room.names, COWTRACE_CHUNK_NAMES);
+		why = cowtrace_walk_chunk(&w);
+		if (why < 0) {
+			err = why;
 			goto out_bufs;
+		}
 		err = copy_chunk(&a, &w, out ? NULL : b.pages);
 		if (err)
 			goto out_bufs;
@@ -353,7 +385,7 @@ static long ioctl_snapshot(struct file *file, void __user *uarg)
 			err = -EINTR;
 			goto out_bufs;
 		}
-	}
+	} while (!snapshot_over(why, &w, &room));
 	/* complete means next == end as the caller gave it, not clamped */
 	a.next = w.addr >= w.end ? a.end : w.addr;
 	err = write_args(uarg, &a, sizeof(a), usize);
@@ -518,7 +550,9 @@ static int cowtrace_ctl_open(struct inode *inode, struct file *file)
 /*
  * The output buffer (uapi: COWTRACE_MMAP_MAX).  Runs with the caller's
  * mmap_lock held, so it takes no lock of ours (see struct ctl_file).  The
- * mapping holds the file, so the buffer outlives it.
+ * mapping holds the file, so the buffer outlives it.  Only the module
+ * writes the buffer: a writable mapping is refused, and without
+ * VM_MAYWRITE no mprotect() can make one later.
  */
 static int cowtrace_ctl_mmap(struct file *file, struct vm_area_struct *vma)
 {
@@ -528,8 +562,11 @@ static int cowtrace_ctl_mmap(struct file *file, struct vm_area_struct *vma)
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
+	if (vma->vm_flags & VM_WRITE)
+		return -EPERM;
 	if (vma->vm_pgoff || size > COWTRACE_MMAP_MAX)
 		return -EINVAL;
+	cowtrace_vm_flags_clear(vma, VM_MAYWRITE);
 	/* pairs with the cmpxchg_release below, in another mmap() */
 	out = smp_load_acquire(&cf->out);
 	if (!out) {

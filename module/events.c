@@ -13,6 +13,7 @@
 #include <linux/capability.h>
 #include <linux/debugfs.h>
 #include <linux/kstrtox.h>
+#include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -95,8 +96,16 @@ static const struct file_operations trace_fops = {
 	.release = single_release,
 };
 
-/* One reader of 'events': the line being handed out, and where it is. */
+/*
+ * One open 'events' file: the line being handed out, and where it is.  Reads
+ * of one open file can overlap: f_pos_lock does not serialise them for every
+ * caller (io_uring's workers call ->read without it).  So, as seq_read_iter()
+ * does with m->lock, a read holds @lock for all it does with the line;
+ * without it, two reads could each pop an event into @line at once and leave
+ * off past len.
+ */
 struct events_reader {
+	struct mutex lock; /* held by a read for all of the below */
 	u64 last_seq; /* seq of the last event formatted */
 	size_t len, off; /* line[off..len) is still to be read */
 	char line[256];
@@ -137,27 +146,22 @@ static size_t format_event(char *buf, size_t size, u64 lost_before,
 	return n;
 }
 
-static ssize_t events_read(struct file *file, char __user *ubuf, size_t count,
-			   loff_t *ppos)
+/*
+ * Hand out what is ready, under the reader's lock: the rest of the line, then
+ * as many events as are queued and fit.  Never sleeps for an event: bytes
+ * read, 0 if none is queued, or -EFAULT.
+ */
+static ssize_t events_take(struct events_reader *r, char __user *ubuf,
+			   size_t count)
 {
-	struct events_reader *r = file->private_data;
 	struct cowtrace_event ev;
 	size_t done = 0, chunk;
-	int err;
 
+	lockdep_assert_held(&r->lock);
 	while (done < count) {
 		if (r->off == r->len) {
-			/* block for the first line only */
-			if (!cowtrace_ring_pop(&ev, 1)) {
-				if (done)
-					break;
-				err = cowtrace_ring_wait(file->f_flags &
-							 O_NONBLOCK);
-				if (err)
-					return err;
-				if (!cowtrace_ring_pop(&ev, 1))
-					break; /* stopped and drained: EOF */
-			}
+			if (!cowtrace_ring_pop(&ev, 1))
+				break;
 			/* a fresh session restarts seq at 1 */
 			if (ev.seq <= r->last_seq)
 				r->last_seq = 0;
@@ -175,6 +179,34 @@ static ssize_t events_read(struct file *file, char __user *ubuf, size_t count,
 	return done;
 }
 
+/*
+ * Blocks for the first line only, and without the reader's lock, so that a
+ * read waiting for events never holds up another read of the same file (an
+ * io_uring worker's, which would otherwise spin on EAGAIN while poll says
+ * readable).  EOF once the session has stopped and the ring is drained.
+ */
+static ssize_t events_read(struct file *file, char __user *ubuf, size_t count,
+			   loff_t *ppos)
+{
+	struct events_reader *r = file->private_data;
+	ssize_t ret;
+	int err;
+
+	if (!count)
+		return 0;
+	for (;;) {
+		if (mutex_lock_interruptible(&r->lock))
+			return -ERESTARTSYS;
+		ret = events_take(r, ubuf, count);
+		mutex_unlock(&r->lock);
+		if (ret || cowtrace_ring_stopped())
+			return ret;
+		err = cowtrace_ring_wait(file->f_flags & O_NONBLOCK);
+		if (err)
+			return err;
+	}
+}
+
 static __poll_t events_poll(struct file *file, poll_table *wait)
 {
 	return cowtrace_ring_poll(file, wait);
@@ -189,13 +221,17 @@ static int events_open(struct inode *inode, struct file *file)
 	r = kzalloc(sizeof(*r), GFP_KERNEL);
 	if (!r)
 		return -ENOMEM;
+	mutex_init(&r->lock);
 	file->private_data = r;
 	return nonseekable_open(inode, file);
 }
 
 static int events_release(struct inode *inode, struct file *file)
 {
-	kfree(file->private_data);
+	struct events_reader *r = file->private_data;
+
+	mutex_destroy(&r->lock);
+	kfree(r);
 	return 0;
 }
 

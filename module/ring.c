@@ -166,6 +166,12 @@ static long wait_for_batch(void)
 						ring_batch_ready(), BATCH_WAIT);
 }
 
+/* No session is feeding the ring: what is queued is all there will be. */
+bool cowtrace_ring_stopped(void)
+{
+	return !READ_ONCE(ring_active);
+}
+
 int cowtrace_ring_wait(bool nonblock)
 {
 	long err;

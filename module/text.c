@@ -18,6 +18,7 @@
 #include <linux/mutex.h>
 #include <linux/pid.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -41,9 +42,10 @@ static ssize_t target_write(struct file *file, const char __user *ubuf,
 	struct pid *pid;
 	int nr, err;
 
+	/* not a decimal int (ERANGE included): EINVAL, as docs/abi.md says */
 	err = kstrtoint_from_user(ubuf, count, 10, &nr);
 	if (err)
-		return err;
+		return err == -EFAULT ? err : -EINVAL;
 	/* refuse now what the views could not show later */
 	mm = cowtrace_get_mm(nr, &task);
 	if (IS_ERR(mm))
@@ -116,6 +118,7 @@ struct view_iter {
 	struct mm_struct *mm;
 	bool want_pages;
 	bool have_users; /* mmget_not_zero() succeeded in start() */
+	bool done; /* the walk said COWTRACE_WALK_DONE */
 	struct cowtrace_walk w;
 	loff_t base; /* seq position of the chunk's first record */
 	unsigned int nr; /* records in the chunk */
@@ -137,19 +140,29 @@ static void view_rewind(struct view_iter *it)
 	it->w.pathbuf = it->pathbuf;
 	it->base = 1; /* position 0 is the header line */
 	it->nr = 0;
+	it->done = false;
 }
 
-/* Make record @pos available; false at the end or on a fatal signal. */
+/*
+ * Make record @pos available; false at the end or on a fatal signal.  The
+ * chunk buffers are ours, and emptied before each chunk, so a full one only
+ * means walk on: the walk is over when it says it is done.
+ */
 static bool view_seek(struct view_iter *it, loff_t pos)
 {
+	int why;
+
 	if (pos < it->base)
 		view_rewind(it);
 	while (pos >= it->base + it->nr) {
-		if (it->w.addr >= it->w.end)
+		if (it->done)
 			return false;
 		it->base += it->nr;
-		if (cowtrace_walk_chunk(&it->w))
+		it->nr = 0;
+		why = cowtrace_walk_chunk(&it->w);
+		if (why < 0)
 			return false;
+		it->done = why == COWTRACE_WALK_DONE;
 		it->nr = it->want_pages ? it->w.nr_pages : it->w.nr_vmas;
 	}
 	return true;
@@ -191,31 +204,41 @@ static void view_stop(struct seq_file *m, void *v)
 	it->have_users = false;
 }
 
-static void show_vma_flags(struct seq_file *m, u32 flags)
-{
-	static const char *const names[32] = {
-		[0] = "read",	    [1] = "write",	[2] = "exec",
-		[3] = "shared",	    [4] = "mayread",	[5] = "maywrite",
-		[6] = "mayexec",    [7] = "mayshare",	[8] = "dontcopy",
-		[9] = "wipeonfork", [10] = "hugepage",	[11] = "nohugepage",
-		[12] = "mergeable", [13] = "locked",	[14] = "pfnmap",
-		[15] = "io",	    [16] = "hugetlb",	[17] = "mixedmap",
-		[18] = "growsdown", [19] = "softdirty", [20] = "uffd",
-		[30] = "cow",	    [31] = "anon_vma",
-	};
-	bool first = true;
-	int bit;
+/* The names of the UAPI header's tables (COWTRACE_*_FLAG_NAMES_INIT). */
+struct flag_name {
+	u32 flag;
+	const char *name;
+};
 
-	/* the r/w/x/s column already says the first four */
-	for (bit = 4; bit < 32; bit++) {
-		if (!(flags & BIT(bit)) || !names[bit])
+static const struct flag_name vma_flag_names[] = COWTRACE_VMA_FLAG_NAMES_INIT;
+static const struct flag_name page_flag_names[] = COWTRACE_PAGE_FLAG_NAMES_INIT;
+
+static const struct {
+	u32 flag;
+	char letter;
+} pte_flag_letters[] = COWTRACE_PTE_FLAG_LETTERS_INIT;
+
+/* The names of the flags set in @flags but not in @skip, or "-". */
+static void show_flag_names(struct seq_file *m, const struct flag_name *names,
+			    unsigned int nr, u32 flags, u32 skip)
+{
+	bool first = true;
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		if (!(flags & names[i].flag) || (skip & names[i].flag))
 			continue;
-		seq_printf(m, "%s%s", first ? "" : ",", names[bit]);
+		seq_printf(m, "%s%s", first ? "" : ",", names[i].name);
 		first = false;
 	}
 	if (first)
 		seq_putc(m, '-');
 }
+
+/* The r/w/x/s permissions column says these. */
+#define VMA_PERM_FLAGS                                                \
+	(COWTRACE_VMA_READ | COWTRACE_VMA_WRITE | COWTRACE_VMA_EXEC | \
+	 COWTRACE_VMA_SHARED)
 
 static int vmas_show(struct seq_file *m, void *v)
 {
@@ -233,7 +256,8 @@ static int vmas_show(struct seq_file *m, void *v)
 		   r->flags & COWTRACE_VMA_SHARED ? 's' : 'p', r->pgoff,
 		   MAJOR(new_decode_dev(r->dev)), MINOR(new_decode_dev(r->dev)),
 		   r->ino, r->vm_flags);
-	show_vma_flags(m, r->flags);
+	show_flag_names(m, vma_flag_names, ARRAY_SIZE(vma_flag_names), r->flags,
+			VMA_PERM_FLAGS);
 	if (r->name_len)
 		seq_printf(m, " %s", it->names + r->name_off);
 	seq_putc(m, '\n');
@@ -253,31 +277,16 @@ static const char *page_kind(u32 f)
 	return "marker";
 }
 
-static void show_page_flags(struct seq_file *m, u32 flags)
-{
-	static const char *const names[] = {
-		"page",	     "anon",	"ksm",	   "excl", "zero",
-		"thp",	     "hugetlb", "head",	   "tail", "pinned",
-		"swapcache", "lru",	"mlocked",
-	};
-	bool first = true;
-	int i;
-
-	/* "page" is implied by the counts being meaningful: start at anon */
-	for (i = 1; i < ARRAY_SIZE(names); i++) {
-		if (!(flags & BIT(14 + i)))
-			continue;
-		seq_printf(m, "%s%s", first ? "" : ",", names[i]);
-		first = false;
-	}
-	if (first)
-		seq_putc(m, '-');
-}
+/* The KIND column says these. */
+#define PAGE_KIND_FLAGS                                                     \
+	(COWTRACE_PTE_SWAP | COWTRACE_PTE_MIGRATION | COWTRACE_PTE_DEVICE | \
+	 COWTRACE_PTE_MARKER)
 
 static int pages_show(struct seq_file *m, void *v)
 {
 	static const char *const levels[] = { "pte", "pmd", "pud", "?" };
 	const struct cowtrace_page *r = v;
+	unsigned int i;
 	u32 f;
 
 	if (v == SEQ_START_TOKEN) {
@@ -285,22 +294,21 @@ static int pages_show(struct seq_file *m, void *v)
 		return 0;
 	}
 	f = r->flags;
-	seq_printf(m, "%012llx %#llx %s %s %c%c%c%c%c%c%c ", r->addr, r->pfn,
-		   levels[COWTRACE_PAGE_LEVEL(f)], page_kind(f),
-		   f & COWTRACE_PTE_WRITE ? 'w' : '-',
-		   f & COWTRACE_PTE_DIRTY ? 'd' : '-',
-		   f & COWTRACE_PTE_YOUNG ? 'y' : '-',
-		   f & COWTRACE_PTE_SOFT_DIRTY ? 's' : '-',
-		   f & COWTRACE_PTE_UFFD_WP ? 'u' : '-',
-		   f & COWTRACE_PTE_SPECIAL ? 'S' : '-',
-		   f & COWTRACE_PTE_PROTNONE ? 'n' : '-');
+	seq_printf(m, "%012llx %#llx %s %s ", r->addr, r->pfn,
+		   levels[COWTRACE_PAGE_LEVEL(f)], page_kind(f));
+	for (i = 0; i < ARRAY_SIZE(pte_flag_letters); i++)
+		seq_putc(m, f & pte_flag_letters[i].flag ?
+				    pte_flag_letters[i].letter :
+				    '-');
+	seq_putc(m, ' ');
 	if (f & COWTRACE_PTE_SWAP)
 		seq_printf(m, "- - swap_type=%u %u ", r->swap_type,
 			   COWTRACE_PAGE_ORDER(f));
 	else
 		seq_printf(m, "%u %u %u %u ", r->mapcount, r->folio_mapcount,
 			   r->refcount, COWTRACE_PAGE_ORDER(f));
-	show_page_flags(m, f);
+	show_flag_names(m, page_flag_names, ARRAY_SIZE(page_flag_names), f,
+			PAGE_KIND_FLAGS);
 	seq_putc(m, '\n');
 	return 0;
 }
@@ -412,7 +420,7 @@ static int summary_show(struct seq_file *m, void *v)
 	struct view_iter *it;
 	struct mm_struct *mm;
 	unsigned int i;
-	int err = 0;
+	int err = 0, why;
 
 	mm = grab_target_mm(&task);
 	if (IS_ERR(mm))
@@ -429,15 +437,25 @@ static int summary_show(struct seq_file *m, void *v)
 	it->w.pages = it->pages;
 	it->w.vmas = it->vmas;
 	it->w.names = NULL;
-	while (it->w.addr < it->w.end && !err) {
-		err = cowtrace_walk_chunk(&it->w);
+	do {
+		why = cowtrace_walk_chunk(&it->w);
+		if (why < 0) {
+			err = why;
+			break;
+		}
 		for (i = 0; i < it->w.nr_vmas; i++) {
 			t.vmas++;
 			t.cow_vmas += !!(it->vmas[i].flags & COWTRACE_VMA_COW);
 		}
 		for (i = 0; i < it->w.nr_pages; i++)
 			count_page(&t, &it->pages[i]);
-	}
+		/* a killed reader stops here, not after the whole mm */
+		if (why != COWTRACE_WALK_DONE &&
+		    fatal_signal_pending(current)) {
+			err = -EINTR;
+			break;
+		}
+	} while (why != COWTRACE_WALK_DONE);
 	mmput(mm);
 	if (err)
 		goto out;

@@ -26,6 +26,7 @@
 #include <linux/kallsyms.h>
 #include <linux/kprobes.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/pid_namespace.h>
 #include <linux/sched.h>
@@ -36,20 +37,40 @@
 #include "compat.h"
 #include "cowtrace.h"
 
+/*
+ * The ring's capacity, read at each TRACE_START: 1 to 2^24 events (a ring
+ * of 2^24 is 1.5 GiB of vmalloc), rounded up to a power of two.  Anything
+ * else is refused with EINVAL, at insmod and at a write to the parameter:
+ * above 2^31 the rounding would wrap to a ring of 0.
+ */
 #define RING_EVENTS_DEFAULT 65536
+#define RING_EVENTS_MAX BIT(24)
 static unsigned int ring_events = RING_EVENTS_DEFAULT;
-module_param(ring_events, uint, 0644);
-MODULE_PARM_DESC(ring_events, "event ring capacity of a trace session");
+
+/* Out of range or not a number, ERANGE included: EINVAL, as documented. */
+static int ring_events_set(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, RING_EVENTS_MAX) ? -EINVAL : 0;
+}
+
+static const struct kernel_param_ops ring_events_ops = {
+	.set = ring_events_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(ring_events, &ring_events_ops, &ring_events, 0644);
+MODULE_PARM_DESC(ring_events,
+		 "event ring capacity of a trace session, 1 to 16777216");
 
 /*
  * The fault probe point.  A parameter so that the tests can name a function
  * no kernel has and see tracing refuse, naming it, rather than run blind.
+ * Set at load time only (0444): root could otherwise move the kretprobe to
+ * any function at all between two sessions.
  */
 static char fault_symbol[KSYM_NAME_LEN] = "handle_mm_fault";
-module_param_string(fault_symbol, fault_symbol, sizeof(fault_symbol), 0644);
-MODULE_PARM_DESC(fault_symbol, "fault probe point (tests only)");
-/* the copy a session registers, safe from writes to the parameter */
-static char fault_symbol_used[KSYM_NAME_LEN];
+module_param_string(fault_symbol, fault_symbol, sizeof(fault_symbol), 0444);
+MODULE_PARM_DESC(fault_symbol, "fault probe point (tests only; load time)");
 
 /* Traced faults sleeping in handle_mm_fault() at once; beyond: counted lost */
 #define FAULT_MAXACTIVE 512
@@ -149,26 +170,24 @@ struct leaf {
 	unsigned long pfn; /* of the 4 KiB page at the address */
 };
 
-/* The PMD entry for @addr, or NULL; interrupts are off. */
-static pmd_t *lookup_pmd(struct mm_struct *mm, unsigned long addr)
+/*
+ * The PMD entry for @addr, or NULL; interrupts are off.  The descent is the
+ * walker's (cowtrace_pud_lookup()), which also says where the entry it
+ * stopped at ends: *next, at most @end, is where a walk of [addr, end) goes
+ * on, past a whole empty PGD, P4D or PUD entry at once.
+ */
+static pmd_t *lookup_pmd(struct mm_struct *mm, unsigned long addr,
+			 unsigned long end, struct cowtrace_upper *u,
+			 unsigned long *next)
 {
-	pgd_t *pgd = pgd_offset(mm, addr);
-	p4d_t *p4d;
-	pud_t *pud;
-	pud_t pudval;
+	pud_t *pudp = cowtrace_pud_lookup(mm, addr, end, u, next);
 
-	if (pgd_none(READ_ONCE(*pgd)) || pgd_bad(READ_ONCE(*pgd)))
-		return NULL;
-	p4d = p4d_offset(pgd, addr);
-	if (p4d_none(READ_ONCE(*p4d)) || p4d_bad(READ_ONCE(*p4d)))
-		return NULL;
-	pud = pud_offset(p4d, addr);
-	pudval = READ_ONCE(*pud);
 	/* PUD leaves are hugetlb or DAX: not COW the way we judge it */
-	if (pud_none(pudval) || !pud_present(pudval) || pud_leaf(pudval) ||
-	    pud_bad(pudval))
+	if (!pudp || pud_none(u->pud) || !pud_present(u->pud) ||
+	    pud_leaf(u->pud) || pud_bad(u->pud))
 		return NULL;
-	return pmd_offset(pud, addr);
+	*next = pmd_addr_end(addr, end);
+	return pmd_offset_lockless(pudp, u->pud, addr);
 }
 
 static bool pfn_is_anon(unsigned long pfn)
@@ -179,13 +198,14 @@ static bool pfn_is_anon(unsigned long pfn)
 static void read_leaf(struct mm_struct *mm, unsigned long addr, bool anon_vma,
 		      struct leaf *l)
 {
-	unsigned long irqflags;
+	unsigned long irqflags, next;
+	struct cowtrace_upper u;
 	pmd_t *pmdp, pmdval;
 	pte_t pte;
 
 	memset(l, 0, sizeof(*l));
 	local_irq_save(irqflags);
-	pmdp = lookup_pmd(mm, addr);
+	pmdp = lookup_pmd(mm, addr, addr + PAGE_SIZE, &u, &next);
 	if (!pmdp)
 		goto out;
 	pmdval = cowtrace_pmdp_get(pmdp);
@@ -233,12 +253,17 @@ out:
 struct range_count {
 	u64 present; /* 4 KiB pages mapped */
 	u64 writable; /* of those, mapped writable */
+	u64 steps; /* descents made: the cost, which KUnit bounds */
 };
 
 /*
  * Count [start, end) of @mm; both mms are write-locked by fork.  Interrupts
  * go off per page table, not for the whole VMA, so a big VMA costs latency
- * in slices of 512 entries.
+ * in slices of 512 entries.  It runs in kretprobe handlers, three times per
+ * VMA of a fork, where nothing may sleep: it steps through the entries of
+ * each PMD table that exists, and past each empty PGD, P4D or PUD entry in
+ * one step (lookup_pmd()), so a multi-TiB MAP_NORESERVE reservation costs
+ * what its few tables do, not a step per 2 MiB of it.
  */
 static void count_range(struct mm_struct *mm, unsigned long start,
 			unsigned long end, struct range_count *c)
@@ -247,13 +272,14 @@ static void count_range(struct mm_struct *mm, unsigned long start,
 
 	memset(c, 0, sizeof(*c));
 	for (addr = start; addr < end; addr = next) {
+		struct cowtrace_upper u;
 		unsigned long nr;
 		pmd_t *pmdp, pmdval;
 		pte_t *ptep;
 
-		next = pmd_addr_end(addr, end);
+		c->steps++;
 		local_irq_save(irqflags);
-		pmdp = lookup_pmd(mm, addr);
+		pmdp = lookup_pmd(mm, addr, end, &u, &next);
 		if (!pmdp)
 			goto next_table;
 		pmdval = cowtrace_pmdp_get(pmdp);
@@ -456,8 +482,8 @@ static int clone_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct clone_data *d = (void *)ri->data;
 	long ret = regs_return_value(regs);
+	struct fork_slot *slot = NULL;
 	struct cowtrace_event ev;
-	struct fork_slot *slot;
 	unsigned long flags;
 
 	event_init(&ev, COWTRACE_EV_FORK);
@@ -466,13 +492,20 @@ static int clone_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (d->have_slot) {
 		spin_lock_irqsave(&fork_lock, flags);
 		slot = fork_slot_find(current);
-		ev.fork_vmas = slot->vmas;
-		ev.fork_ptes = slot->ptes;
-		ev.fork_wrprotected = slot->wrprotected;
-		slot->task = NULL;
+		if (slot) {
+			ev.fork_vmas = slot->vmas;
+			ev.fork_ptes = slot->ptes;
+			ev.fork_wrprotected = slot->wrprotected;
+			slot->task = NULL;
+		}
 		spin_unlock_irqrestore(&fork_lock, flags);
-	} else if (!(d->clone_flags & CLONE_VM)) {
-		/* no slot: the counts are unknown, so the event is lost */
+	}
+	/*
+	 * No slot was free, or none holds this task (which nothing does now,
+	 * but a probe must not oops if a change ever lets it happen): the
+	 * counts are unknown, so the event is lost.
+	 */
+	if (!slot && !(d->clone_flags & CLONE_VM)) {
 		cowtrace_ring_add_lost(1);
 		return 0;
 	}
@@ -609,10 +642,7 @@ static int register_all(char *missing, size_t missing_len)
 	int i, err;
 
 	reset_kprobe(&exit_probe);
-	kernel_param_lock(THIS_MODULE);
-	strscpy(fault_symbol_used, fault_symbol, sizeof(fault_symbol_used));
-	kernel_param_unlock(THIS_MODULE);
-	fault_probe.kp.symbol_name = fault_symbol_used;
+	fault_probe.kp.symbol_name = fault_symbol;
 	for (i = 0; i < ARRAY_SIZE(kretprobes); i++) {
 		reset_kprobe(&kretprobes[i]->kp);
 		kretprobes[i]->nmissed = 0;
@@ -642,6 +672,7 @@ fail:
 int cowtrace_trace_start(pid_t nr, u64 flags, const void *owner, char *missing,
 			 size_t missing_len)
 {
+	struct mm_struct *mm;
 	struct pid *root;
 	int err;
 
@@ -649,8 +680,11 @@ int cowtrace_trace_start(pid_t nr, u64 flags, const void *owner, char *missing,
 		return -EOPNOTSUPP;
 	if (flags & ~COWTRACE_TRACE_ALL_FLAGS)
 		return -EINVAL;
-	if (nr <= 0)
-		return -ESRCH;
+	/* a kernel thread or a zombie has no faults to trace: ESRCH, as documented */
+	mm = cowtrace_get_mm(nr, NULL);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	mmput(mm);
 	root = find_get_pid(nr);
 	if (!root)
 		return -ESRCH;
@@ -663,7 +697,7 @@ int cowtrace_trace_start(pid_t nr, u64 flags, const void *owner, char *missing,
 	err = -EBUSY;
 	if (session.tracing)
 		goto unlock;
-	err = cowtrace_ring_reset(ring_events ?: RING_EVENTS_DEFAULT);
+	err = cowtrace_ring_reset(READ_ONCE(ring_events));
 	if (err)
 		goto unlock;
 	put_pid(session.root);

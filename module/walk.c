@@ -13,8 +13,9 @@
  *   page_table_lock		while reading a PUD leaf
  *
  * A chunk ends when a record buffer is full or after COWTRACE_CHUNK_PMDS page
- * tables, so a huge sparse address space cannot pin mmap_lock; cond_resched()
- * runs after every PMD.  w->addr is always the first address not yet reported.
+ * tables, so a huge sparse address space cannot pin mmap_lock, and says which
+ * (enum cowtrace_walk_stop); cond_resched() runs after every PMD.  w->addr is
+ * always the first address not yet reported.
  */
 #include <linux/fs.h>
 #include <linux/hugetlb.h>
@@ -36,9 +37,29 @@
 struct walk_state {
 	struct cowtrace_walk *w;
 	struct vm_area_struct *vma;
-	unsigned int pmd_budget;
+	unsigned int pmd_budget; /* page tables and VMAs left this chunk */
 	bool stop;
+	enum cowtrace_walk_stop why; /* set with stop */
 };
+
+static void stop_walk(struct walk_state *s, enum cowtrace_walk_stop why)
+{
+	s->stop = true;
+	s->why = why;
+}
+
+/*
+ * Count a PMD (or a VMA) against the chunk's budget: true when that was the
+ * last the chunk may take.  The budget never goes below zero, wherever the
+ * PMD that spends it lies (the last of a PUD, of a VMA): once spent, every
+ * later check says so, and the chunk ends at the next one.
+ */
+static bool budget_spent(struct walk_state *s)
+{
+	if (s->pmd_budget)
+		s->pmd_budget--;
+	return !s->pmd_budget;
+}
 
 u32 cowtrace_vma_flags(unsigned long vm_flags, bool has_anon_vma)
 {
@@ -205,7 +226,7 @@ static __always_inline bool push_page(struct walk_state *s,
 	    run_extend(&w->runs[w->nr_pages - 1], page))
 		return true;
 	if (w->nr_pages >= w->page_cap) {
-		s->stop = true;
+		stop_walk(s, COWTRACE_WALK_PAGES_FULL);
 		w->addr = page->addr;
 		return false;
 	}
@@ -603,11 +624,11 @@ static bool pmd_is_leaf(struct vm_area_struct *vma, pmd_t pmd)
 	       cowtrace_pmd_migration(pmd);
 }
 
-static void walk_pmd_range(struct walk_state *s, pud_t *pudp,
+/* [addr, end) of the PMD table holding @pmdp, the entry for @addr. */
+static void walk_pmd_range(struct walk_state *s, pmd_t *pmdp,
 			   unsigned long addr, unsigned long end)
 {
 	struct cowtrace_walk *w = s->w;
-	pmd_t *pmdp = pmd_offset(pudp, addr);
 	unsigned long next;
 
 	do {
@@ -641,11 +662,12 @@ again:
 		}
 		if (s->stop)
 			return;
-		cond_resched();
 done:
 		w->addr = next;
-		if (--s->pmd_budget == 0 && next != end) {
-			s->stop = true;
+		/* after every PMD, an empty one too: no spinlock or RCU held */
+		cond_resched();
+		if (budget_spent(s)) {
+			stop_walk(s, COWTRACE_WALK_BUDGET);
 			return;
 		}
 	} while (pmdp++, addr = next, addr != end);
@@ -659,73 +681,86 @@ static bool pud_is_leaf(struct vm_area_struct *vma, pud_t pud)
 	return pud_leaf(pud);
 }
 
-static void walk_pud_range(struct walk_state *s, p4d_t *p4dp,
-			   unsigned long addr, unsigned long end)
+/* One PUD entry, read as @pud by cowtrace_pud_lookup(): [addr, next) of it. */
+static void walk_pud(struct walk_state *s, pud_t *pudp, pud_t pud,
+		     unsigned long addr, unsigned long next)
 {
 	struct cowtrace_walk *w = s->w;
-	pud_t *pudp = pud_offset(p4dp, addr);
-	unsigned long next;
 
-	do {
-		pud_t pud = READ_ONCE(*pudp);
-
-		next = pud_addr_end(addr, end);
-		if (pud_none(pud))
-			goto done;
-		if (pud_is_leaf(s->vma, pud)) {
-			/* huge_pte_lockptr() and pud_lockptr() for PUD leaves */
-			spin_lock(&w->mm->page_table_lock);
-			pud = READ_ONCE(*pudp);
-			if (pud_is_leaf(s->vma, pud))
-				walk_leaf(s, __pte(pud_val(pud)),
-					  pud_present(pud) ? pud_pfn(pud) : 0,
-					  addr & PUD_MASK, addr, next,
-					  COWTRACE_LEVEL_PUD);
-			spin_unlock(&w->mm->page_table_lock);
-			forget_folio_facts(w);
-		} else if (!pud_bad(pud)) {
-			walk_pmd_range(s, pudp, addr, next);
-		}
-		if (s->stop)
-			return;
-done:
-		w->addr = next;
-	} while (pudp++, addr = next, addr != end);
+	if (pud_none(pud))
+		return;
+	if (pud_is_leaf(s->vma, pud)) {
+		/* huge_pte_lockptr() and pud_lockptr() for PUD leaves */
+		spin_lock(&w->mm->page_table_lock);
+		pud = READ_ONCE(*pudp);
+		if (pud_is_leaf(s->vma, pud))
+			walk_leaf(s, __pte(pud_val(pud)),
+				  pud_present(pud) ? pud_pfn(pud) : 0,
+				  addr & PUD_MASK, addr, next,
+				  COWTRACE_LEVEL_PUD);
+		spin_unlock(&w->mm->page_table_lock);
+		forget_folio_facts(w);
+	} else if (!pud_bad(pud)) {
+		/* not the _lockless form: pmd_lock() needs the table's own entry */
+		walk_pmd_range(s, pmd_offset(pudp, addr), addr, next);
+	}
 }
 
-static void walk_p4d_range(struct walk_state *s, pgd_t *pgdp,
-			   unsigned long addr, unsigned long end)
+/*
+ * The descent through the upper levels, the one both the walker (mmap_lock
+ * held) and the trace probes (no lock, interrupts off: trace.c) use.  Every
+ * entry is read once and the level below found from the value read, as
+ * GUP-fast does, so the entry tested is the entry followed even while
+ * another CPU changes it.  A level the kernel folds has no table of its own:
+ * its "entry" is then the copy in @u, so @u must live as long as the pointer
+ * returned is used.  A reader never "fixes" a bad entry the way
+ * pgd_none_or_clear_bad() does: it skips it.
+ *
+ * Returns the PUD entry mapping @addr, its value in u->pud; or NULL when the
+ * PGD or P4D entry above it is empty or bad.  *next is where the entry the
+ * descent stopped at ends (at most @end), and where a walk goes on: a whole
+ * empty PGD (512 GiB) or P4D entry is one step, not one per PMD.
+ */
+pud_t *cowtrace_pud_lookup(struct mm_struct *mm, unsigned long addr,
+			   unsigned long end, struct cowtrace_upper *u,
+			   unsigned long *next)
 {
-	p4d_t *p4dp = p4d_offset(pgdp, addr);
-	unsigned long next;
+	pgd_t *pgdp = pgd_offset(mm, addr);
+	p4d_t *p4dp;
+	pud_t *pudp;
 
-	do {
-		next = p4d_addr_end(addr, end);
-		if (!p4d_none(*p4dp) && !p4d_bad(*p4dp)) {
-			walk_pud_range(s, p4dp, addr, next);
-			if (s->stop)
-				return;
-		}
-		s->w->addr = next;
-	} while (p4dp++, addr = next, addr != end);
+	u->pgd = READ_ONCE(*pgdp);
+	if (pgd_none(u->pgd) || pgd_bad(u->pgd)) {
+		*next = pgd_addr_end(addr, end);
+		return NULL;
+	}
+	p4dp = p4d_offset_lockless(pgdp, u->pgd, addr);
+	u->p4d = READ_ONCE(*p4dp);
+	if (p4d_none(u->p4d) || p4d_bad(u->p4d)) {
+		*next = p4d_addr_end(addr, end);
+		return NULL;
+	}
+	pudp = pud_offset_lockless(p4dp, u->p4d, addr);
+	u->pud = READ_ONCE(*pudp);
+	*next = pud_addr_end(addr, end);
+	return pudp;
 }
 
 static void walk_vma_pages(struct walk_state *s, unsigned long end)
 {
 	struct cowtrace_walk *w = s->w;
 	unsigned long addr = w->addr, next;
-	pgd_t *pgdp = pgd_offset(w->mm, addr);
 
 	do {
-		next = pgd_addr_end(addr, end);
-		/* a reader must not "fix" a bad entry as pgd_none_or_clear_bad() does */
-		if (!pgd_none(*pgdp) && !pgd_bad(*pgdp)) {
-			walk_p4d_range(s, pgdp, addr, next);
-			if (s->stop)
-				return;
-		}
+		struct cowtrace_upper u;
+		pud_t *pudp = cowtrace_pud_lookup(w->mm, addr, end, &u, &next);
+
+		if (pudp)
+			walk_pud(s, pudp, u.pud, addr, next);
+		if (s->stop)
+			return;
 		w->addr = next;
-	} while (pgdp++, addr = next, addr != end);
+	} while (addr = next, addr != end);
 }
 
 void cowtrace_walk_init(struct cowtrace_walk *w, struct mm_struct *mm,
@@ -744,11 +779,13 @@ void cowtrace_walk_init(struct cowtrace_walk *w, struct mm_struct *mm,
 
 /*
  * Fill the buffers from w->addr on; on return w->addr is where the next chunk
- * starts (w->end when the range is done).  Returns 0 or -EINTR.
+ * starts (w->end when the range is done).  Returns -EINTR, or why the chunk
+ * ended: COWTRACE_WALK_DONE exactly when w->addr has reached w->end.
  */
 int cowtrace_walk_chunk(struct cowtrace_walk *w)
 {
 	struct walk_state s = { .w = w, .pmd_budget = COWTRACE_CHUNK_PMDS };
+	enum cowtrace_walk_stop why = COWTRACE_WALK_DONE;
 	struct vm_area_struct *vma;
 	int ret;
 
@@ -756,7 +793,7 @@ int cowtrace_walk_chunk(struct cowtrace_walk *w)
 	w->nr_pages = 0;
 	w->names_len = 0;
 	if (w->addr >= w->end)
-		return 0;
+		return COWTRACE_WALK_DONE;
 	ret = mmap_read_lock_killable(w->mm);
 	if (ret)
 		return ret;
@@ -770,9 +807,14 @@ int cowtrace_walk_chunk(struct cowtrace_walk *w)
 		if (w->addr < vma->vm_start)
 			w->addr = vma->vm_start;
 		if (w->vmas && vma->vm_start != w->last_vma_start) {
-			if (w->nr_vmas >= w->vma_cap ||
-			    !fill_vma(&w->vmas[w->nr_vmas], vma, w))
+			if (w->nr_vmas >= w->vma_cap) {
+				why = COWTRACE_WALK_VMAS_FULL;
 				goto out;
+			}
+			if (!fill_vma(&w->vmas[w->nr_vmas], vma, w)) {
+				why = COWTRACE_WALK_NAMES_FULL;
+				goto out;
+			}
 			w->nr_vmas++;
 			w->last_vma_start = vma->vm_start;
 		}
@@ -785,17 +827,23 @@ int cowtrace_walk_chunk(struct cowtrace_walk *w)
 			walk_vma_pages(&s, vma_end);
 			if (hugetlb_mapping)
 				i_mmap_unlock_read(hugetlb_mapping);
-			if (s.stop)
+			if (s.stop) {
+				why = s.why;
 				goto out;
+			}
 		}
 		w->addr = vma_end;
-		if (w->addr >= w->end || --s.pmd_budget == 0)
+		if (w->addr >= w->end)
 			goto out;
+		if (budget_spent(&s)) {
+			why = COWTRACE_WALK_BUDGET;
+			goto out;
+		}
 	}
 	w->addr = w->end;
 out:
 	mmap_read_unlock(w->mm);
-	return 0;
+	return w->addr >= w->end ? COWTRACE_WALK_DONE : why;
 }
 
 #ifdef COWTRACE_KUNIT

@@ -159,29 +159,43 @@ void ct_perms(const struct cowtrace_vma *v, char out[5])
 	out[4] = 0;
 }
 
+/* What a PTE bit reads as when a procfs snapshot could not see it. */
+static uint32_t pte_bit_unavailable(uint32_t bit)
+{
+	switch (bit) {
+	case COWTRACE_PTE_WRITE:
+		return CT_UNAVAIL_WRITE;
+	case COWTRACE_PTE_DIRTY:
+		return CT_UNAVAIL_DIRTY;
+	case COWTRACE_PTE_YOUNG:
+		return CT_UNAVAIL_YOUNG;
+	case COWTRACE_PTE_SPECIAL:
+	case COWTRACE_PTE_PROTNONE:
+		return CT_UNAVAIL_PTE_MISC;
+	default:
+		return 0;
+	}
+}
+
+/* The letters and names are the UAPI header's, as the module's views print them. */
+static const struct {
+	uint32_t bit;
+	char c;
+} pte_letters[] = COWTRACE_PTE_FLAG_LETTERS_INIT;
+
+#define NR_PTE_LETTERS (sizeof(pte_letters) / sizeof(pte_letters[0]))
+
 void ct_pte_letters(const struct ct_snapshot *s, const struct cowtrace_page *r,
 		    char out[8])
 {
-	static const struct {
-		uint32_t bit, unavail;
-		char c;
-	} map[] = {
-		{ COWTRACE_PTE_WRITE, CT_UNAVAIL_WRITE, 'w' },
-		{ COWTRACE_PTE_DIRTY, CT_UNAVAIL_DIRTY, 'd' },
-		{ COWTRACE_PTE_YOUNG, CT_UNAVAIL_YOUNG, 'y' },
-		{ COWTRACE_PTE_SOFT_DIRTY, 0, 's' },
-		{ COWTRACE_PTE_UFFD_WP, 0, 'u' },
-		{ COWTRACE_PTE_SPECIAL, CT_UNAVAIL_PTE_MISC, 'S' },
-		{ COWTRACE_PTE_PROTNONE, CT_UNAVAIL_PTE_MISC, 'n' },
-	};
-
-	for (size_t i = 0; i < 7; i++) {
-		if (map[i].unavail & s->unavailable)
+	_Static_assert(NR_PTE_LETTERS == 7, "the PTE column is seven letters");
+	for (size_t i = 0; i < NR_PTE_LETTERS; i++) {
+		if (pte_bit_unavailable(pte_letters[i].bit) & s->unavailable)
 			out[i] = '?';
 		else
-			out[i] = r->flags & map[i].bit ? map[i].c : '-';
+			out[i] = r->flags & pte_letters[i].bit ? pte_letters[i].c : '-';
 	}
-	out[7] = 0;
+	out[NR_PTE_LETTERS] = 0;
 }
 
 const char *ct_page_flag_names(uint32_t flags, char *buf, size_t len)
@@ -189,15 +203,7 @@ const char *ct_page_flag_names(uint32_t flags, char *buf, size_t len)
 	static const struct {
 		uint32_t bit;
 		const char *name;
-	} map[] = {
-		{ COWTRACE_PTE_SWAP, "swap" },	    { COWTRACE_PTE_MIGRATION, "migration" },
-		{ COWTRACE_PTE_DEVICE, "device" },  { COWTRACE_PTE_MARKER, "marker" },
-		{ COWTRACE_PG_ANON, "anon" },	    { COWTRACE_PG_KSM, "ksm" },
-		{ COWTRACE_PG_ANON_EXCL, "excl" },  { COWTRACE_PG_ZERO, "zero" },
-		{ COWTRACE_PG_THP, "thp" },	    { COWTRACE_PG_HUGETLB, "hugetlb" },
-		{ COWTRACE_PG_DMA_PINNED, "pinned" }, { COWTRACE_PG_SWAPCACHE, "swapcache" },
-		{ COWTRACE_PG_MLOCKED, "mlocked" },
-	};
+	} map[] = COWTRACE_PAGE_FLAG_NAMES_INIT;
 	size_t used = 0;
 
 	buf[0] = 0;
@@ -206,6 +212,8 @@ const char *ct_page_flag_names(uint32_t flags, char *buf, size_t len)
 			continue;
 		used += snprintf(buf + used, used < len ? len - used : 0, "%s%s",
 				 used ? "," : "", map[i].name);
+		if (used >= len)
+			break;
 	}
 	if (!used)
 		snprintf(buf, len, "-");

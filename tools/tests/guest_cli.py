@@ -541,6 +541,80 @@ def errors_tell_the_user_what_to_do():
     expect(p.returncode == 2 and "no such process" in p.stderr, p.stderr)
 
 
+def module_view_pages(lo, hi):
+    """The module's 'pages' view of the target, [lo, hi): {addr: (pte, flags)}."""
+    pages = {}
+    with open("/sys/kernel/debug/cowtrace/pages") as f:
+        for line in f:
+            if line.startswith("#"):
+                continue
+            col = line.split()
+            addr = int(col[0], 16)
+            if lo <= addr < hi:
+                pages[addr] = (col[4], col[-1])
+    return pages
+
+
+def tool_show_pages(pid, lo, hi):
+    """'cowtrace show PID' of [lo, hi): {addr: (pte, flags)}."""
+    pages = {}
+    out = cowtrace("show", pid, "--range", f"{lo:x}-{hi:x}").stdout
+    rows = out.split("\nADDR ")[1].splitlines()[1:]
+    for line in rows:
+        col = line.split()
+        if len(col) >= 8:
+            pages[int(col[0], 16)] = (col[3], col[-1])
+    return pages
+
+
+def flag_set(names, leave_out=()):
+    return set(names.split(",")) - {"-", "lru", *leave_out}
+
+
+@test
+def tool_and_module_name_flags_alike():
+    """The tool and the module's 'pages' view print the flags from one table
+    (the UAPI header's): for every page of a region, small pages and a THP's
+    head and tails, the same PTE letters and the same names.  The view leaves
+    out the names its KIND column says; PG_LRU changes on its own between the
+    two reads, so neither is compared."""
+    npages = 1024
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            buf = mmap.mmap(-1, npages * PAGE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+            if hasattr(buf, "madvise") and hasattr(mmap, "MADV_HUGEPAGE"):
+                buf.madvise(mmap.MADV_HUGEPAGE)
+            buf.write(b"t" * (npages * PAGE))
+            addr = ctypes.addressof(ctypes.c_char.from_buffer(buf))
+            os.write(w, f"{addr}\n".encode())
+            signal.pause()
+        finally:
+            os._exit(0)
+    try:
+        lo = int(os.read(r, 64).split(b"\n")[0])
+        hi = lo + npages * PAGE
+        os.kill(pid, signal.SIGSTOP)
+        with open("/sys/kernel/debug/cowtrace/target", "w") as f:
+            f.write(f"{pid}\n")
+        view = module_view_pages(lo, hi)
+        tool = tool_show_pages(pid, lo, hi)
+        expect(len(view) == npages and set(view) == set(tool),
+               f"both list the region's {npages} pages: {len(view)} and {len(tool)}")
+        kinds = ("swap", "migration", "device", "marker")
+        for addr in sorted(view):
+            (vpte, vflags), (tpte, tflags) = view[addr], tool[addr]
+            expect(vpte == tpte, f"{addr:#x}: PTE {vpte} in the view, {tpte} from the tool")
+            expect(flag_set(vflags) == flag_set(tflags, kinds),
+                   f"{addr:#x}: flags {vflags} in the view, {tflags} from the tool")
+        if not any("tail" in flags for _, flags in view.values()):
+            print("# no THP here: only small pages were compared")
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+
+
 def main():
     print("TAP version 13")
     print(f"1..{len(results)}")

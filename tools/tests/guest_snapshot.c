@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "guest_util.h"
@@ -334,6 +336,66 @@ TEST(thp_pmd_mapped_and_shared_after_fork)
 	puppet_kill(&p);
 }
 
+#define NR_HUGEPAGES "/proc/sys/vm/nr_hugepages"
+
+/* /proc/kpagecount of one PFN: the kernel's own mapcount of that page. */
+static long kpagecount(uint64_t pfn)
+{
+	uint64_t count;
+	int fd = open("/proc/kpagecount", O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = pread(fd, &count, sizeof(count), pfn * sizeof(count));
+	close(fd);
+	return n == sizeof(count) ? (long)count : -1;
+}
+
+/*
+ * One 2 MiB hugetlb page, written: a PMD leaf mapped once, its head and each
+ * tail page mapped once, as /proc/kpagecount says.  From 6.12 the head's
+ * _mapcount word holds the hugetlb page type, not a count: read raw, the
+ * head's mapcount came out as about 4 billion there.
+ */
+TEST(hugetlb_head_mapcount_is_the_kernels)
+{
+	const uint64_t len = 2ul << 20;
+	const struct cowtrace_page *head, *tail;
+	long old = read_long(NR_HUGEPAGES);
+	struct ct_snapshot s;
+	char val[32];
+	char *p;
+
+	if (old < 0)
+		SKIP("no hugetlb pages (no " NR_HUGEPAGES ")");
+	snprintf(val, sizeof(val), "%ld", old + 1);
+	if (write_file(NR_HUGEPAGES, val) || read_long(NR_HUGEPAGES) < old + 1) {
+		snprintf(val, sizeof(val), "%ld", old);
+		write_file(NR_HUGEPAGES, val);
+		SKIP("cannot reserve a 2 MiB hugetlb page");
+	}
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	ASSERT_TRUE(p != MAP_FAILED);
+	p[0] = 1;
+	snap_range_checked(getpid(), (uintptr_t)p, len, &s);
+	head = page_at(&s, (uintptr_t)p);
+	tail = page_at(&s, (uintptr_t)p + PAGE);
+	EXPECT_TRUE(PG(head, HUGETLB) && PG(head, HEAD));
+	EXPECT_TRUE(PG(tail, HUGETLB) && PG(tail, TAIL));
+	EXPECT_EQ(COWTRACE_PAGE_LEVEL(head->flags), COWTRACE_LEVEL_PMD);
+	EXPECT_EQ(head->mapcount, kpagecount(head->pfn));
+	EXPECT_EQ(head->mapcount, 1);
+	EXPECT_EQ(head->folio_mapcount, 1);
+	EXPECT_EQ(tail->mapcount, kpagecount(tail->pfn));
+	EXPECT_EQ(tail->mapcount, 1);
+	ct_snapshot_free(&s);
+	munmap(p, len);
+	snprintf(val, sizeof(val), "%ld", old);
+	write_file(NR_HUGEPAGES, val);
+}
+
 #define KSM "/sys/kernel/mm/ksm/"
 
 TEST_TIMEOUT(ksm_merges_identical_pages, 240)
@@ -513,6 +575,86 @@ TEST(continuation_matches_single_call)
 static int snap_ioctl(int fd, struct cowtrace_snapshot *a)
 {
 	return ioctl(fd, COWTRACE_IOC_SNAPSHOT, a) ? errno : 0;
+}
+
+/*
+ * The names buffer fills first: 300 file VMAs whose path is 60 characters
+ * need 18,300 bytes of names, and names_cap is the documented minimum, 4096,
+ * while the VMA and page buffers have room for everything.  Each call must
+ * return a partial result (the names that fit, next at the VMA whose name did
+ * not), as for a full page or VMA buffer, and the calls together must report
+ * every VMA, each name whole.  A module that only stops on a full page or
+ * VMA buffer never returns from the first call: the test's alarm then names
+ * the call it is stuck in.
+ */
+TEST_TIMEOUT(names_buffer_full_returns_partial_result, 60)
+{
+	enum { NR = 300, PATHLEN = 60, NAMES_CAP = 4096, VMA_CAP = 4096,
+	       PAGE_CAP = 200000 };
+	const uint64_t end = 1ull << 47;
+	struct cowtrace_vma *vmas = calloc(VMA_CAP, sizeof(*vmas));
+	struct cowtrace_page *pages = calloc(PAGE_CAP, sizeof(*pages));
+	char path[PATHLEN + 1], names[NAMES_CAP];
+	uint64_t next = 0, last_start = 0;
+	int fd = must_open_ctl(), file, found = 0, calls = 0;
+	char *region;
+
+	ASSERT_TRUE(vmas && pages);
+	/* "/tmp/cowtrace-names-PID-xxx...": 60 characters, whatever the PID */
+	snprintf(path, sizeof(path), "/tmp/cowtrace-names-%d-", (int)getpid());
+	memset(path + strlen(path), 'x', PATHLEN - strlen(path));
+	path[PATHLEN] = 0;
+	file = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ASSERT_GE(file, 0);
+	ASSERT_EQ(ftruncate(file, PAGE), 0);
+	/* every other page: a VMA of the file, kept apart by PROT_NONE holes */
+	region = mmap(NULL, 2 * NR * PAGE, PROT_NONE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(region != MAP_FAILED);
+	for (int i = 0; i < NR; i++)
+		ASSERT_TRUE(mmap(region + 2 * i * PAGE, PAGE, PROT_READ,
+				 MAP_PRIVATE | MAP_FIXED, file, 0) != MAP_FAILED);
+	close(file);
+
+	do {
+		struct cowtrace_snapshot a = {
+			.size = sizeof(a), .pid = getpid(), .start = next,
+			.end = end,
+			.vmas = (uintptr_t)vmas, .vma_cap = VMA_CAP,
+			.pages = (uintptr_t)pages, .page_cap = PAGE_CAP,
+			.names = (uintptr_t)names, .names_cap = NAMES_CAP,
+		};
+
+		ct_step("COWTRACE_IOC_SNAPSHOT call %d, start %#llx, names_cap %d",
+			calls, (unsigned long long)next, NAMES_CAP);
+		ASSERT_EQ(snap_ioctl(fd, &a), 0);
+		ASSERT_LE(a.names_len, NAMES_CAP);
+		ASSERT_LE(a.vma_count, VMA_CAP);
+		ASSERT_GT(a.next, next);
+		for (uint32_t i = 0; i < a.vma_count; i++) {
+			const struct cowtrace_vma *v = &vmas[i];
+
+			/* a resumed call may repeat the VMA it starts in */
+			if (v->start <= last_start && last_start)
+				continue;
+			last_start = v->start;
+			if (v->backing != COWTRACE_BACKING_FILE ||
+			    v->name_len != PATHLEN)
+				continue;
+			ASSERT_LE(v->name_off + v->name_len + 1, a.names_len);
+			found += !strcmp(names + v->name_off, path);
+		}
+		next = a.next;
+		calls++;
+	} while (next < end);
+	EXPECT_EQ(found, NR);
+	/* 18,300 bytes of names, 4096 per call */
+	EXPECT_GE(calls, NR * (PATHLEN + 1) / NAMES_CAP + 1);
+	munmap(region, 2 * NR * PAGE);
+	unlink(path);
+	close(fd);
+	free(vmas);
+	free(pages);
 }
 
 /* All of [start, end) of @pid in one call, per page or as runs. */
@@ -790,6 +932,33 @@ TEST(mapped_buffer_matches_copied_runs)
 	close(fd);
 	free(copied);
 	puppet_kill(&p);
+}
+
+/*
+ * The mapped buffer is the module's to write: a writable mapping is refused,
+ * shared or private, and a read-only one cannot be made writable later,
+ * even on a file open for writing.
+ */
+TEST(mapped_buffer_cannot_be_written)
+{
+	int fd = must_open_ctl();
+	void *m;
+
+	m = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	EXPECT_TRUE(m == MAP_FAILED && errno == EPERM);
+	m = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	EXPECT_TRUE(m == MAP_FAILED && errno == EPERM);
+	m = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_TRUE(m != MAP_FAILED);
+	EXPECT_EQ(mprotect(m, PAGE, PROT_READ | PROT_WRITE), -1);
+	EXPECT_EQ(errno, EACCES);
+	munmap(m, PAGE);
+	m = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE, fd, 0);
+	ASSERT_TRUE(m != MAP_FAILED);
+	EXPECT_EQ(mprotect(m, PAGE, PROT_READ | PROT_WRITE), -1);
+	EXPECT_EQ(errno, EACCES);
+	munmap(m, PAGE);
+	close(fd);
 }
 
 /* ---- every documented errno, and that a failing call changes nothing ---- */

@@ -22,6 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/io_uring.h>
+#include <sys/syscall.h>
+
 #include "../bpftrace_run.h"
 #include "../tracer.h"
 #include "guest_util.h"
@@ -468,30 +471,136 @@ TEST(trace_errors_and_lifecycle)
 	close(fd2);
 }
 
-/* A kernel without one of the probe points: refuse, and name it. */
+/*
+ * Loading and unloading the module: its build is $COWTRACE_KO, which vm-run
+ * sets.  Each returns 0 or an errno.
+ */
+static int unload_module(void)
+{
+	return syscall(SYS_delete_module, "cowtrace", O_NONBLOCK) ? errno : 0;
+}
+
+static int load_module(const char *params)
+{
+	const char *ko = getenv("COWTRACE_KO");
+	int fd, err = 0;
+
+	if (!ko)
+		return ENOENT;
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	if (syscall(SYS_finit_module, fd, params, 0))
+		err = errno;
+	close(fd);
+	return err;
+}
+
+/* The module again, with load-time parameters; not loaded if that failed. */
+static int reload_module(const char *params)
+{
+	int err = unload_module();
+
+	return err ? err : load_module(params);
+}
+
+/* Back to the module as the suite loads it, whatever the test did. */
+static void restore_module(void)
+{
+	int err = 0;
+
+	if (!access("/sys/module/cowtrace", F_OK))
+		err = unload_module();
+	if (!err)
+		err = load_module("");
+	if (err)
+		FAIL("cannot reload the module without parameters: %s: the tests after this one will fail",
+		     strerror(err));
+}
+
+/*
+ * A kernel without one of the probe points: refuse, and name it.  The
+ * probe point is a load-time parameter (read-only once loaded, so root
+ * cannot move the kretprobe to another function): load the module naming a
+ * function no kernel has.
+ */
 TEST(missing_probe_point_is_refused_and_named)
 {
 	const char *param = "/sys/module/cowtrace/parameters/fault_symbol";
 	struct cowtrace_trace_start a = { .size = sizeof(a), .pid = getpid() };
-	int fd = open(CT_CTL_PATH, O_RDONLY);
 	struct ct_tracer t;
 	struct ct_error err;
-	int ret, e;
+	int fd, ret, e;
+	pid_t child;
 
-	ASSERT_GE(fd, 0);
-	ASSERT_EQ(write_file(param, "cowtrace_no_such_function"), 0);
-	ret = ioctl(fd, COWTRACE_IOC_TRACE_START, &a);
-	e = errno;
-	EXPECT_EQ(ret, -1);
-	EXPECT_EQ(e, ENOENT);
-	EXPECT_EQ(strcmp(a.missing, "cowtrace_no_such_function"), 0);
-	/* the tool says the same to the user */
-	EXPECT_NE(ct_trace_start(&t, getpid(), 0, &err), 0);
-	EXPECT_TRUE(strstr(err.msg, "cowtrace_no_such_function") != NULL);
+	if (!getenv("COWTRACE_KO"))
+		SKIP("COWTRACE_KO is not set: the module cannot be reloaded");
+	/* once loaded, the parameter cannot be written, even by root */
+	EXPECT_NE(write_file(param, "cowtrace_no_such_function"), 0);
+	ret = reload_module("fault_symbol=cowtrace_no_such_function");
+	if (ret) {
+		restore_module();
+		FAIL("reloading the module with fault_symbol=: %s", strerror(ret));
+	}
+	/* in a child, so that the module is restored however it ends */
+	child = fork();
+	if (child < 0)
+		restore_module();
+	ASSERT_GE(child, 0);
+	if (child == 0) {
+		fd = open(CT_CTL_PATH, O_RDONLY);
+		ASSERT_GE(fd, 0);
+		ret = ioctl(fd, COWTRACE_IOC_TRACE_START, &a);
+		e = errno;
+		EXPECT_EQ(ret, -1);
+		EXPECT_EQ(e, ENOENT);
+		EXPECT_EQ(strcmp(a.missing, "cowtrace_no_such_function"), 0);
+		/* the tool says the same to the user */
+		EXPECT_NE(ct_trace_start(&t, getpid(), 0, &err), 0);
+		EXPECT_TRUE(strstr(err.msg, "cowtrace_no_such_function") != NULL);
+		EXPECT_NE(write_file(param, "handle_mm_fault"), 0);
+		close(fd);
+		_exit(ct_failed() ? 1 : 0);
+	}
+	waitpid(child, &ret, 0);
+	restore_module();
+	EXPECT_TRUE(WIFEXITED(ret) && WEXITSTATUS(ret) == 0);
 	/* and nothing was left registered: a session starts once it is back */
-	ASSERT_EQ(write_file(param, "handle_mm_fault"), 0);
+	fd = open(CT_CTL_PATH, O_RDONLY);
+	ASSERT_GE(fd, 0);
 	EXPECT_EQ(ioctl(fd, COWTRACE_IOC_TRACE_START, &a), 0);
 	close(fd);
+}
+
+/*
+ * ring_events takes 1 to 2^24: anything else is refused, written or given
+ * at load (above 2^31 the ring's rounding up to a power of two wrapped to 0,
+ * and vmalloc(0) warned).
+ */
+TEST(ring_events_out_of_range_is_refused)
+{
+	static const char *const bad[] = { "0", "16777217", "2147483649",
+					   "4294967295", "-1", "lots" };
+	const char *param = "/sys/module/cowtrace/parameters/ring_events";
+	long old = read_long(param);
+	char arg[64];
+
+	ASSERT_GT(old, 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		EXPECT_NE(write_file(param, bad[i]), 0);
+		EXPECT_EQ(read_long(param), old);
+	}
+	ASSERT_EQ(write_file(param, "16777216"), 0);
+	EXPECT_EQ(read_long(param), 16777216);
+	snprintf(arg, sizeof(arg), "%ld", old);
+	ASSERT_EQ(write_file(param, arg), 0);
+	if (!getenv("COWTRACE_KO"))
+		SKIP("COWTRACE_KO is not set: the module cannot be reloaded");
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(arg, sizeof(arg), "ring_events=%s", bad[i]);
+		EXPECT_EQ(reload_module(arg), EINVAL);
+		restore_module();
+	}
 }
 
 /* A full ring drops new events and counts every one of them. */
@@ -528,6 +637,62 @@ TEST(lost_events_are_counted)
 	for (int i = 0; i < n; i++)
 		EXPECT_EQ(e->ev[i].seq, i + 1);
 	ct_trace_close(&t);
+	puppet_kill(&p);
+}
+
+/*
+ * A traced fork of a process with a huge, nearly empty mapping: 32 TiB,
+ * read-only so that nothing is accounted, with one page read in.  The fork
+ * probes count the VMA's entries three times with preemption off.  A step
+ * per 2 MiB is 50 million steps, the CPU stalled for seconds (minutes under
+ * TCG: a soft lockup); skipping the empty upper levels it is a few thousand.
+ * The fork event must arrive, and the fork return (the test's timeout is
+ * the hang bound); KUnit's count_range_skips_empty_upper_levels counts the
+ * steps themselves, which is what fails without the skip.
+ */
+TEST_TIMEOUT(traced_fork_of_a_huge_sparse_mapping_does_not_stall, 180)
+{
+	const uint64_t len = 32ull << 40;
+	struct events *e = events_new();
+	uint64_t buf, t0, untraced, traced;
+	struct puppet p, c;
+	struct ct_tracer t;
+	struct ct_error err;
+	int forks = 0;
+
+	must_spawn(&p);
+	ct_step("map 32 TiB read-only and read one page of it");
+	buf = puppet_call(&p, PUP_MMAP, len, 0, PROT_READ);
+	if (buf == (uint64_t)-1)
+		SKIP("no 32 TiB hole in the puppet's address space: %s", strerror(errno));
+	must_call(&p, PUP_READ, buf + len / 2, PAGE, 0);
+	ct_step("untraced fork, for the time it takes");
+	t0 = monotonic_ns();
+	must_fork(&p, &c);
+	untraced = monotonic_ns() - t0;
+	puppet_kill(&c);
+	if (ct_trace_start(&t, p.pid, 0, &err))
+		FAIL("%s", err.msg);
+	ct_step("traced fork of a puppet with a 32 TiB mapping");
+	t0 = monotonic_ns();
+	must_fork(&p, &c);
+	traced = monotonic_ns() - t0;
+	ct_step("stop the trace, read the fork event");
+	if (ct_trace_stop(&t, &err))
+		FAIL("%s", err.msg);
+	drain(&t, e);
+	for (size_t i = 0; i < e->n; i++) {
+		if (e->ev[i].kind != COWTRACE_EV_FORK || e->ev[i].pid != (uint32_t)p.pid)
+			continue;
+		forks++;
+		EXPECT_EQ(e->ev[i].child_pid, c.pid);
+	}
+	/* for the reader, not a bound: times are the benchmarks' business */
+	printf("# fork with a 32 TiB mapping: %.3f s untraced, %.3f s traced\n",
+	       untraced / 1e9, traced / 1e9);
+	EXPECT_EQ(forks, 1);
+	ct_trace_close(&t);
+	puppet_kill(&c);
 	puppet_kill(&p);
 }
 
@@ -600,6 +765,160 @@ TEST(blocked_reads_return_events_while_the_session_runs)
 			;
 	}
 	EXPECT_EQ(stop_raw(fd, 0), 0);
+	close(fd);
+	puppet_kill(&p);
+}
+
+/* --- io_uring, raw: reads of one file that no f_pos_lock serialises ---- */
+
+struct uring {
+	int fd;
+	unsigned int *sq_tail, *sq_mask, *sq_array;
+	unsigned int *cq_head, *cq_tail, *cq_mask;
+	struct io_uring_sqe *sqes;
+	struct io_uring_cqe *cqes;
+};
+
+static int uring_init(struct uring *u, unsigned int entries)
+{
+	struct io_uring_params p;
+	char *sq, *cq;
+
+	memset(&p, 0, sizeof(p));
+	u->fd = syscall(__NR_io_uring_setup, entries, &p);
+	if (u->fd < 0)
+		return -1;
+	sq = mmap(NULL, p.sq_off.array + p.sq_entries * sizeof(unsigned int),
+		  PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, u->fd,
+		  IORING_OFF_SQ_RING);
+	cq = mmap(NULL, p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe),
+		  PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, u->fd,
+		  IORING_OFF_CQ_RING);
+	u->sqes = mmap(NULL, p.sq_entries * sizeof(struct io_uring_sqe),
+		       PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, u->fd,
+		       IORING_OFF_SQES);
+	if (sq == MAP_FAILED || cq == MAP_FAILED || u->sqes == MAP_FAILED)
+		return -1;
+	u->sq_tail = (unsigned int *)(sq + p.sq_off.tail);
+	u->sq_mask = (unsigned int *)(sq + p.sq_off.ring_mask);
+	u->sq_array = (unsigned int *)(sq + p.sq_off.array);
+	u->cq_head = (unsigned int *)(cq + p.cq_off.head);
+	u->cq_tail = (unsigned int *)(cq + p.cq_off.tail);
+	u->cq_mask = (unsigned int *)(cq + p.cq_off.ring_mask);
+	u->cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
+	return 0;
+}
+
+/*
+ * n reads of len bytes of fd at once, each into bufs + i * len, all sent to
+ * io_uring's workers (IOSQE_ASYNC), which run them side by side; res[i]: what
+ * read i returned.  -1 if io_uring itself failed.
+ */
+static int uring_reads(struct uring *u, int fd, char *bufs, unsigned int len,
+		       unsigned int n, int *res)
+{
+	unsigned int tail = *u->sq_tail, head;
+
+	for (unsigned int i = 0; i < n; i++, tail++) {
+		unsigned int idx = tail & *u->sq_mask;
+		struct io_uring_sqe *sqe = &u->sqes[idx];
+
+		memset(sqe, 0, sizeof(*sqe));
+		sqe->opcode = IORING_OP_READ;
+		sqe->flags = IOSQE_ASYNC;
+		sqe->fd = fd;
+		sqe->addr = (uintptr_t)(bufs + i * len);
+		sqe->len = len;
+		sqe->user_data = i;
+		u->sq_array[idx] = idx;
+	}
+	__atomic_store_n(u->sq_tail, tail, __ATOMIC_RELEASE);
+	if (syscall(__NR_io_uring_enter, u->fd, n, n, IORING_ENTER_GETEVENTS,
+		    NULL, 0) != (long)n)
+		return -1;
+	head = *u->cq_head;
+	for (unsigned int got = 0; got < n; got++, head++) {
+		struct io_uring_cqe *cqe;
+
+		if (head == __atomic_load_n(u->cq_tail, __ATOMIC_ACQUIRE))
+			return -1;
+		cqe = &u->cqes[head & *u->cq_mask];
+		res[cqe->user_data] = cqe->res;
+	}
+	__atomic_store_n(u->cq_head, head, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* The 'trace' file's "events N" and "lost N": produced and lost so far. */
+static void trace_file_counts(uint64_t *events, uint64_t *lost)
+{
+	FILE *f = fopen("/sys/kernel/debug/cowtrace/trace", "r");
+	char line[128];
+
+	ASSERT_TRUE(f);
+	*events = *lost = (uint64_t)-1;
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "events %" SCNu64, events);
+		sscanf(line, "lost %" SCNu64, lost);
+	}
+	fclose(f);
+}
+
+/*
+ * Overlapping reads of one open 'events' file, as io_uring's workers make
+ * them (they take no f_pos_lock): each read must take its bytes whole from
+ * the line it was handed, so that together they are every event's line
+ * exactly once.  Unserialised, two reads formatted events into the one line
+ * at once, left its offset past its length, and copied from beyond it: NULs
+ * and other bytes no line has, and lines lost or doubled.  A race: a module
+ * without the reader's lock fails this often, not on every run.
+ */
+TEST_TIMEOUT(overlapping_events_reads_hand_out_each_line_once, 300)
+{
+	enum { PAGES = 8192, DEPTH = 32, LEN = 5 };
+	uint64_t produced, lost, lines = 0, bad = 0, buf;
+	int res[DEPTH], fd = must_open_ctl(), efd, empty = 0;
+	char bufs[DEPTH * LEN];
+	struct uring u;
+	struct puppet p;
+
+	must_spawn(&p);
+	buf = must_call(&p, PUP_MMAP, PAGES * PAGE, 0, PROT_READ | PROT_WRITE);
+	must_call(&p, PUP_MADVISE, buf, PAGES * PAGE, MADV_NOHUGEPAGE);
+	ct_step("queue %d events: a traced puppet's first touches", PAGES);
+	ASSERT_EQ(start_raw(fd, p.pid, 0, 0), 0);
+	must_call(&p, PUP_WRITE, buf, PAGES * PAGE, 0x11);
+	ASSERT_EQ(stop_raw(fd, 0), 0);
+	trace_file_counts(&produced, &lost);
+	ASSERT_EQ(lost, 0);
+	ASSERT_GE(produced, PAGES);
+	efd = open("/sys/kernel/debug/cowtrace/events", O_RDONLY);
+	ASSERT_GE(efd, 0);
+	if (uring_init(&u, DEPTH))
+		SKIP("no io_uring here: %s", strerror(errno));
+	ct_step("drain 'events' with %d overlapping %d-byte reads at a time", DEPTH, LEN);
+	/* stopped: no read blocks, and one that finds the ring drained is EOF */
+	while (empty < DEPTH) {
+		ASSERT_EQ(uring_reads(&u, efd, bufs, LEN, DEPTH, res), 0);
+		empty = 0;
+		for (int i = 0; i < DEPTH; i++) {
+			ASSERT_GE(res[i], 0);
+			ASSERT_LE(res[i], LEN);
+			empty += res[i] == 0;
+			for (int k = 0; k < res[i]; k++) {
+				char c = bufs[i * LEN + k];
+
+				lines += c == '\n';
+				bad += c != '\n' && (c < ' ' || c > '~');
+			}
+		}
+	}
+	printf("# %" PRIu64 " events, %" PRIu64 " lines read, %" PRIu64 " bytes no line has\n",
+	       produced, lines, bad);
+	EXPECT_EQ(bad, 0);
+	EXPECT_EQ(lines, produced);
+	close(u.fd);
+	close(efd);
 	close(fd);
 	puppet_kill(&p);
 }

@@ -31,7 +31,8 @@
  * mmap() of the ctl file:
  *   EINVAL  a nonzero offset, more than COWTRACE_MMAP_MAX, or another size
  *           than the file's buffer already has
- *   EPERM   the caller lacks CAP_SYS_ADMIN
+ *   EPERM   the caller lacks CAP_SYS_ADMIN, or asks for PROT_WRITE (the
+ *           mapping is read-only for good: mprotect() to write is EACCES)
  *   ENOMEM  the buffer could not be allocated
  * SNAPSHOT with COWTRACE_SNAP_MMAP and no buffer mapped yet: EINVAL.
  *
@@ -146,6 +147,40 @@ struct cowtrace_vma {
 /* the VMA has an anon_vma: it holds (or held) anonymous pages */
 #define COWTRACE_VMA_ANON_VMA	(1U << 31)
 
+/*
+ * The flags' names, one table for all that print them (the module's debugfs
+ * views, the tool): initialisers of an array of { flag, name } pairs, in bit
+ * order, for a struct whose first two members are a __u32 and a const
+ * char *.  A printer may leave out names another column already shows (the
+ * debugfs views print r/w/x/s as permissions), but never names a flag its
+ * own way.
+ */
+#define COWTRACE_VMA_FLAG_NAMES_INIT {				\
+	{ COWTRACE_VMA_READ, "read" },				\
+	{ COWTRACE_VMA_WRITE, "write" },			\
+	{ COWTRACE_VMA_EXEC, "exec" },				\
+	{ COWTRACE_VMA_SHARED, "shared" },			\
+	{ COWTRACE_VMA_MAYREAD, "mayread" },			\
+	{ COWTRACE_VMA_MAYWRITE, "maywrite" },			\
+	{ COWTRACE_VMA_MAYEXEC, "mayexec" },			\
+	{ COWTRACE_VMA_MAYSHARE, "mayshare" },			\
+	{ COWTRACE_VMA_DONTCOPY, "dontcopy" },			\
+	{ COWTRACE_VMA_WIPEONFORK, "wipeonfork" },		\
+	{ COWTRACE_VMA_HUGEPAGE, "hugepage" },			\
+	{ COWTRACE_VMA_NOHUGEPAGE, "nohugepage" },		\
+	{ COWTRACE_VMA_MERGEABLE, "mergeable" },		\
+	{ COWTRACE_VMA_LOCKED, "locked" },			\
+	{ COWTRACE_VMA_PFNMAP, "pfnmap" },			\
+	{ COWTRACE_VMA_IO, "io" },				\
+	{ COWTRACE_VMA_HUGETLB, "hugetlb" },			\
+	{ COWTRACE_VMA_MIXEDMAP, "mixedmap" },			\
+	{ COWTRACE_VMA_GROWSDOWN, "growsdown" },		\
+	{ COWTRACE_VMA_SOFTDIRTY, "softdirty" },		\
+	{ COWTRACE_VMA_UFFD, "uffd" },				\
+	{ COWTRACE_VMA_COW, "cow" },				\
+	{ COWTRACE_VMA_ANON_VMA, "anon_vma" },			\
+}
+
 /* What backs a VMA, named the way /proc/PID/maps names it. */
 #define COWTRACE_BACKING_ANON		0	/* no name */
 #define COWTRACE_BACKING_FILE		1	/* name = path */
@@ -212,6 +247,42 @@ struct cowtrace_page {
 #define COWTRACE_PG_SWAPCACHE	(1U << 24)
 #define COWTRACE_PG_LRU		(1U << 25)
 #define COWTRACE_PG_MLOCKED	(1U << 26)
+
+/*
+ * The page flags' names, as COWTRACE_VMA_FLAG_NAMES_INIT gives the VMA
+ * flags': the PTE bits that print as one letter each (a "-" when clear, in
+ * this order: "wdysuSn"), then the named ones.  PTE_PRESENT and PG_PAGE have
+ * no name: what a record is and whether its counts are valid print as
+ * columns of their own.
+ */
+#define COWTRACE_PTE_FLAG_LETTERS_INIT {			\
+	{ COWTRACE_PTE_WRITE, 'w' },				\
+	{ COWTRACE_PTE_DIRTY, 'd' },				\
+	{ COWTRACE_PTE_YOUNG, 'y' },				\
+	{ COWTRACE_PTE_SOFT_DIRTY, 's' },			\
+	{ COWTRACE_PTE_UFFD_WP, 'u' },				\
+	{ COWTRACE_PTE_SPECIAL, 'S' },				\
+	{ COWTRACE_PTE_PROTNONE, 'n' },				\
+}
+
+#define COWTRACE_PAGE_FLAG_NAMES_INIT {				\
+	{ COWTRACE_PTE_SWAP, "swap" },				\
+	{ COWTRACE_PTE_MIGRATION, "migration" },		\
+	{ COWTRACE_PTE_DEVICE, "device" },			\
+	{ COWTRACE_PTE_MARKER, "marker" },			\
+	{ COWTRACE_PG_ANON, "anon" },				\
+	{ COWTRACE_PG_KSM, "ksm" },				\
+	{ COWTRACE_PG_ANON_EXCL, "excl" },			\
+	{ COWTRACE_PG_ZERO, "zero" },				\
+	{ COWTRACE_PG_THP, "thp" },				\
+	{ COWTRACE_PG_HUGETLB, "hugetlb" },			\
+	{ COWTRACE_PG_HEAD, "head" },				\
+	{ COWTRACE_PG_TAIL, "tail" },				\
+	{ COWTRACE_PG_DMA_PINNED, "pinned" },			\
+	{ COWTRACE_PG_SWAPCACHE, "swapcache" },			\
+	{ COWTRACE_PG_LRU, "lru" },				\
+	{ COWTRACE_PG_MLOCKED, "mlocked" },			\
+}
 
 /* Folio order (bits 27-31): 0 for small pages, 9 for a 2 MiB THP. */
 #define COWTRACE_ORDER_SHIFT	27
