@@ -155,11 +155,6 @@ apt_ensure() {
 	fi
 }
 
-# with_module CMD...: run CMD (from the top of the tree) where the module is
-# loaded: on this machine's kernel if it can load modules, else in a guest
-# booting Debian's stock kernel (scripts/vm-run), provisioned on first use.
-# COWTRACE_NATIVE=only refuses the guest: it fails with the reason instead.
-
 # native_blocker: why the module cannot run on this machine's kernel, as
 # "cause: fix", or nothing when it can.
 native_blocker() {
@@ -188,6 +183,10 @@ insmod_explained() {
 	return 1
 }
 
+# with_module CMD...: run CMD (from the top of the tree) where the module is
+# loaded: on this machine's kernel if it can load modules, else in a guest
+# booting Debian's stock kernel (scripts/vm-run), provisioned on first use.
+# COWTRACE_NATIVE=only refuses the guest: it fails with the reason instead.
 with_module() {
 	local loaded=0 status=0 why
 	why=$(native_blocker)
