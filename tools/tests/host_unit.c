@@ -721,6 +721,26 @@ TEST(cli_snapshot_file_through_show_and_diff)
 	ct_snapshot_free(&s);
 }
 
+/* A test child says it is ready on the pipe @p, then waits to be killed. */
+static void ready_then_wait(int p[2])
+{
+	if (write(p[1], "r", 1) != 1)
+		_exit(1);
+	for (;;)
+		pause();
+}
+
+/* The parent's side: child @pid, once it has said it is ready. */
+static pid_t when_ready(int p[2], pid_t pid)
+{
+	char c;
+
+	close(p[1]);
+	ASSERT_EQ(read(p[0], &c, 1), 1);
+	close(p[0]);
+	return pid;
+}
+
 /*
  * A child that names itself and waits: a live process for the procfs source
  * (the host has no module), killed and reaped by the caller.
@@ -728,7 +748,6 @@ TEST(cli_snapshot_file_through_show_and_diff)
 static pid_t named_child(const char *name)
 {
 	int p[2];
-	char c;
 	pid_t pid;
 
 	ASSERT_EQ(pipe(p), 0);
@@ -736,15 +755,9 @@ static pid_t named_child(const char *name)
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
 		prctl(PR_SET_NAME, name);
-		if (write(p[1], "r", 1) != 1)
-			_exit(1);
-		for (;;)
-			pause();
+		ready_then_wait(p);
 	}
-	close(p[1]);
-	ASSERT_EQ(read(p[0], &c, 1), 1);
-	close(p[0]);
-	return pid;
+	return when_ready(p, pid);
 }
 
 static void reap(pid_t pid)
@@ -886,7 +899,6 @@ TEST(show_names_the_pages_cowtrace_maps_too)
 static pid_t zero_page_child(void)
 {
 	int p[2];
-	char c;
 	pid_t pid;
 
 	ASSERT_EQ(pipe(p), 0);
@@ -912,15 +924,9 @@ static pid_t zero_page_child(void)
 			(void)z[i * PAGE];
 		for (int i = 0; i < 8; i++)
 			w[i * PAGE] = 1;
-		if (write(p[1], "r", 1) != 1)
-			_exit(1);
-		for (;;)
-			pause();
+		ready_then_wait(p);
 	}
-	close(p[1]);
-	ASSERT_EQ(read(p[0], &c, 1), 1);
-	close(p[0]);
-	return pid;
+	return when_ready(p, pid);
 }
 
 /* Rss of every VMA of pid, in kB, by start address, as smaps prints it. */
