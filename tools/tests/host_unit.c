@@ -721,20 +721,26 @@ TEST(cli_snapshot_file_through_show_and_diff)
 	ct_snapshot_free(&s);
 }
 
-/* A test child says it is ready on the pipe @p, then waits to be killed. */
-static void ready_then_wait(int p[2])
+/*
+ * A test child: it runs @setup(@arg) (which _exit()s on failure), says it is
+ * ready on a pipe, and waits to be killed.  Returns its pid once it is ready.
+ */
+static pid_t ready_child(void (*setup)(const void *arg), const void *arg)
 {
-	if (write(p[1], "r", 1) != 1)
-		_exit(1);
-	for (;;)
-		pause();
-}
-
-/* The parent's side: child @pid, once it has said it is ready. */
-static pid_t when_ready(int p[2], pid_t pid)
-{
+	int p[2];
+	pid_t pid;
 	char c;
 
+	ASSERT_EQ(pipe(p), 0);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		setup(arg);
+		if (write(p[1], "r", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
 	close(p[1]);
 	ASSERT_EQ(read(p[0], &c, 1), 1);
 	close(p[0]);
@@ -745,19 +751,14 @@ static pid_t when_ready(int p[2], pid_t pid)
  * A child that names itself and waits: a live process for the procfs source
  * (the host has no module), killed and reaped by the caller.
  */
+static void name_self(const void *name)
+{
+	prctl(PR_SET_NAME, name);
+}
+
 static pid_t named_child(const char *name)
 {
-	int p[2];
-	pid_t pid;
-
-	ASSERT_EQ(pipe(p), 0);
-	pid = fork();
-	ASSERT_GE(pid, 0);
-	if (pid == 0) {
-		prctl(PR_SET_NAME, name);
-		ready_then_wait(p);
-	}
-	return when_ready(p, pid);
+	return ready_child(name_self, name);
 }
 
 static void reap(pid_t pid)
@@ -896,37 +897,32 @@ TEST(show_names_the_pages_cowtrace_maps_too)
  * allowed, and 16 zero pages) beside what it must (8 written pages, its
  * binary and libraries).
  */
+static void map_zero_and_huge_pages(const void *unused __attribute__((unused)))
+{
+	size_t huge = 2u << 20;
+	char *h = mmap(NULL, 2 * huge, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	volatile char *z = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	volatile char *w = mmap(NULL, 8 * PAGE, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	volatile char *a;
+
+	if (h == MAP_FAILED || z == MAP_FAILED || w == MAP_FAILED)
+		_exit(1);
+	a = (volatile char *)(((uintptr_t)h + huge - 1) & ~(uintptr_t)(huge - 1));
+	madvise((void *)a, huge, MADV_HUGEPAGE);
+	(void)a[0];
+	madvise((void *)z, 16 * PAGE, MADV_NOHUGEPAGE);
+	for (int i = 0; i < 16; i++)
+		(void)z[i * PAGE];
+	for (int i = 0; i < 8; i++)
+		w[i * PAGE] = 1;
+}
+
 static pid_t zero_page_child(void)
 {
-	int p[2];
-	pid_t pid;
-
-	ASSERT_EQ(pipe(p), 0);
-	pid = fork();
-	ASSERT_GE(pid, 0);
-	if (pid == 0) {
-		size_t huge = 2u << 20;
-		char *h = mmap(NULL, 2 * huge, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		volatile char *z = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE,
-					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		volatile char *w = mmap(NULL, 8 * PAGE, PROT_READ | PROT_WRITE,
-					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		volatile char *a;
-
-		if (h == MAP_FAILED || z == MAP_FAILED || w == MAP_FAILED)
-			_exit(1);
-		a = (volatile char *)(((uintptr_t)h + huge - 1) & ~(uintptr_t)(huge - 1));
-		madvise((void *)a, huge, MADV_HUGEPAGE);
-		(void)a[0];
-		madvise((void *)z, 16 * PAGE, MADV_NOHUGEPAGE);
-		for (int i = 0; i < 16; i++)
-			(void)z[i * PAGE];
-		for (int i = 0; i < 8; i++)
-			w[i * PAGE] = 1;
-		ready_then_wait(p);
-	}
-	return when_ready(p, pid);
+	return ready_child(map_zero_and_huge_pages, NULL);
 }
 
 /* Rss of every VMA of pid, in kB, by start address, as smaps prints it. */
