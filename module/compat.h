@@ -27,6 +27,21 @@
 #endif
 
 /*
+ * The userfaultfd bit of a present and of a swap PTE.  Before 7.3 it is the
+ * write-protect bit (pte_uffd_wp); 7.3 renamed it pte_uffd when read-write
+ * protection (UFFDIO_REGISTER_MODE_RWP) came to share it, so there it marks a
+ * write-protected page in a WP-registered VMA and an access-protected one in
+ * an RWP-registered VMA.  docs/abi.md says so for COWTRACE_PTE_UFFD_WP.
+ */
+#if COWTRACE_BEFORE(7, 3)
+#define cowtrace_pte_uffd(pte) pte_uffd_wp(pte)
+#define cowtrace_pte_swp_uffd(pte) pte_swp_uffd_wp(pte)
+#else
+#define cowtrace_pte_uffd(pte) pte_uffd(pte)
+#define cowtrace_pte_swp_uffd(pte) pte_swp_uffd(pte)
+#endif
+
+/*
  * Two present PTEs alike in every bit but the PFN.  x86 keeps the PFN in one
  * field, so the rest is pte_flags(); elsewhere say no, which only turns off
  * the walker's fast path.

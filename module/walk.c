@@ -348,7 +348,7 @@ static void fill_swap_pte(struct cowtrace_page *rec, pte_t pte,
 
 	if (pte_swp_soft_dirty(pte))
 		rec->flags |= COWTRACE_PTE_SOFT_DIRTY;
-	if (pte_swp_uffd_wp(pte))
+	if (cowtrace_pte_swp_uffd(pte))
 		rec->flags |= COWTRACE_PTE_UFFD_WP;
 
 	cowtrace_decode_leaf(pte, &leaf);
@@ -420,7 +420,7 @@ static __always_inline u32 present_entry_flags(pte_t pte)
 		flags |= COWTRACE_PTE_YOUNG;
 	if (pte_soft_dirty(pte))
 		flags |= COWTRACE_PTE_SOFT_DIRTY;
-	if (pte_uffd_wp(pte))
+	if (cowtrace_pte_uffd(pte))
 		flags |= COWTRACE_PTE_UFFD_WP;
 	if (pte_protnone(pte))
 		flags |= COWTRACE_PTE_PROTNONE;

@@ -14,22 +14,66 @@ die() { printf 'cowtrace: error: %s\n' "$*" >&2; exit 1; }
 # The kernel names provision, vm-run and make check accept:
 #   stock            Debian 12's kernel (bookworm linux-image-amd64, 6.1)
 #   backports        bookworm-backports' linux-image-amd64 (6.12)
+#   trixie           Debian 13's kernel (trixie linux-image-amd64, 6.12)
+#   mainline         the newest kernel Debian carries prebuilt
+#                    (trixie-backports' linux-image-amd64, 7.3)
+#   bullseye         Debian 11's kernel (5.10), the oldest still deployed
 #   debug            KUnit/KASAN/lockdep/DEBUG_VM kernel from bookworm's linux-source
 #   debug-backports  the same from bookworm-backports' linux-source
-#   mainline         the newest linux-source Debian carries (sid), prepared for
-#                    compiling the module; it is not booted
-COWTRACE_KERNELS="stock backports debug debug-backports mainline"
-# Kernels that boot in the guest (every one but mainline).
-COWTRACE_BOOTABLE="stock backports debug debug-backports"
+#   newest-source    the newest linux-source Debian carries (sid), prepared for
+#                    compiling the module (with KUnit); it is not booted
+COWTRACE_KERNELS="stock backports trixie mainline bullseye debug debug-backports newest-source"
+# Kernels that boot in the guest (every one but newest-source).
+COWTRACE_BOOTABLE="stock backports trixie mainline bullseye debug debug-backports"
 
 # Debian suite each kernel comes from.
 kernel_suite() {
 	case "$1" in
 	stock | debug) echo bookworm ;;
 	backports | debug-backports) echo bookworm-backports ;;
-	mainline) echo sid ;;
+	trixie) echo trixie ;;
+	mainline) echo trixie-backports ;;
+	bullseye) echo bullseye ;;
+	newest-source) echo sid ;;
 	*) die "unknown kernel '$1' (known: $COWTRACE_KERNELS)" ;;
 	esac
+}
+
+# buildroot_suite KERNEL: the Debian release whose compiler and libc the
+# kernel's headers need, when the host's (bookworm's) will not do: trixie's
+# kbuild wants glibc 2.38 and gcc-14, bullseye's headers gcc-10.  Empty when
+# the host builds it.
+buildroot_suite() {
+	case "$1" in
+	trixie | mainline) echo trixie ;;
+	bullseye) echo bullseye ;;
+	esac
+}
+
+# in_buildroot ROOT CMD...: CMD run chrooted in the build root ROOT, with the
+# cache and the checkout bind-mounted at their own paths (in a private mount
+# namespace that ends with CMD), so every path means the same inside and out.
+in_buildroot() {
+	local root=$1
+	shift
+	COWTRACE_CACHE=$COWTRACE_CACHE COWTRACE_TOP=$COWTRACE_TOP \
+		unshare --mount --propagation private -- /bin/sh -c '
+		root=$1
+		shift
+		for d in "$COWTRACE_CACHE" "$COWTRACE_TOP" /proc /dev; do
+			mkdir -p "$root$d" && mount --rbind "$d" "$root$d" || exit 125
+		done
+		exec chroot "$root" "$@"' sh "$root" "$@"
+}
+
+# kbuild_run CMD...: CMD where the loaded kernel env's headers can run (its
+# BUILDROOT if it has one, else here).
+kbuild_run() {
+	if [ -n "${BUILDROOT:-}" ]; then
+		in_buildroot "$BUILDROOT" "$@"
+	else
+		"$@"
+	fi
 }
 
 # kernel_env NAME: the file provision writes for a kernel.  It sets
@@ -39,6 +83,7 @@ kernel_suite() {
 #   KDIR      the build tree out-of-tree modules compile against
 #   INITRD    the harness initramfs for this kernel
 #   DEBS      (Debian kernels) the .debs that install it and its headers
+#   BUILDROOT where its headers build modules (buildroot_suite), or empty
 kernel_env() { printf '%s/kernels/%s.env\n' "$COWTRACE_CACHE" "$1"; }
 
 # What a checkout writes under the cache belongs to that checkout: two clones
@@ -69,6 +114,7 @@ load_kernel_env() {
 	local env
 	env=$(kernel_env "$1")
 	[ -r "$env" ] || return 1
+	BUILDROOT=	# an env written before build roots existed has none
 	# shellcheck disable=SC1090
 	. "$env"
 }
