@@ -33,7 +33,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1551,33 +1550,12 @@ static void uring_reads_on(struct uring_reader *r, struct uring *u, const int fd
 	}
 }
 
-/*
- * Before 6.12, io_uring reads of events while a session runs leave the
- * submitting thread spinning in io_uring's task work, for ever, exit
- * included (seen on Debian's 6.1: poll says readable, and the file, proxied
- * by debugfs, has no FMODE_NOWAIT read_iter for io_uring's retry).  An open
- * defect (issue 24); until it is fixed this part runs from 6.12 on.
- */
-static int uring_spins_here(void)
-{
-	struct utsname u;
-	int major = 0, minor = 0;
-
-	return !uname(&u) && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
-	       (major < 6 || (major == 6 && minor < 12));
-}
-
 static void *uring_reads(void *arg)
 {
 	struct uring_reader *r = arg;
 	struct uring u = { .fd = -1 };
 	int err, fds[2];
 
-	if (uring_spins_here()) {
-		snprintf(r->skip, sizeof(r->skip),
-			 "before 6.12 io_uring reads of events spin in io_uring's task work: an open defect");
-		return NULL;
-	}
 	err = uring_setup(&u);
 
 	if (err == ENOSYS || err == EPERM) {
