@@ -22,7 +22,10 @@ die() { printf 'cowtrace: error: %s\n' "$*" >&2; exit 1; }
 #   debug-backports  the same from bookworm-backports' linux-source
 #   newest-source    the newest linux-source Debian carries (sid), prepared for
 #                    compiling the module (with KUnit); it is not booted
-COWTRACE_KERNELS="stock backports trixie mainline bullseye debug debug-backports newest-source"
+COWTRACE_KERNELS="stock backports trixie mainline debug debug-backports newest-source"
+# Provisioned and booted on request (KERNELS=bullseye), not yet by default:
+# the module's port to 5.10 is under way (issue 25).
+COWTRACE_KERNELS_OPTIONAL="bullseye"
 # Kernels that boot in the guest (every one but newest-source).
 COWTRACE_BOOTABLE="stock backports trixie mainline bullseye debug debug-backports"
 
@@ -35,7 +38,7 @@ kernel_suite() {
 	mainline) echo trixie-backports ;;
 	bullseye) echo bullseye ;;
 	newest-source) echo sid ;;
-	*) die "unknown kernel '$1' (known: $COWTRACE_KERNELS)" ;;
+	*) die "unknown kernel '$1' (known: $COWTRACE_KERNELS $COWTRACE_KERNELS_OPTIONAL)" ;;
 	esac
 }
 
