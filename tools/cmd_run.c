@@ -30,6 +30,18 @@ struct region {
 	const char *what;
 };
 
+struct scen;
+
+/*
+ * A scenario's own sentence for its next focused step, given what the
+ * generic one was built from: the focus page's records before (a) and after
+ * (b), either NULL, and the snapshots' CT_UNAVAIL_* bits.  It replaces (or
+ * extends) the sentence in buf; the story check runs all the same.
+ */
+typedef void (*tell_fn)(struct scen *sc, char *buf, size_t len, const struct ct_story_view *v,
+			const struct cowtrace_page *a, const struct cowtrace_page *b,
+			uint32_t unavailable);
+
 struct scen {
 	const char *name;
 	struct puppet parent, child;
@@ -51,6 +63,10 @@ struct scen {
 	size_t nr_step_ev, step_ev_cap;
 	int step_ev_short;		/* some of them could not be kept */
 	struct ct_pfn_set self;		/* file pages we map too (snapshot.h) */
+	tell_fn tell;			/* the next focused step's sentence, or NULL */
+	void *tell_arg;
+	int pipe_byte;			/* the step's PUP_PIPE_READ result, or -1 */
+	char stopped[256];		/* why the scenario stopped early, or "" */
 };
 
 /* Events shown per step in text; the JSON and the counts have them all. */
@@ -395,6 +411,7 @@ static void observe(struct scen *sc, const char *action, int actor, uint64_t foc
 	char why[768] = "", disagreement[256] = "";
 	struct rel_tally rt = { .sc = sc };
 	struct ct_story_view story;
+	const struct cowtrace_page *a = NULL, *b = NULL;
 	int checked = 0, agree = 1;
 
 	if (sc->failed)
@@ -404,6 +421,10 @@ static void observe(struct scen *sc, const char *action, int actor, uint64_t foc
 			return;
 	sc->step++;
 	collect_events(sc);
+	if (focus) {
+		a = sc->have_prev[actor] ? ct_find_page(&sc->prev[actor], focus) : NULL;
+		b = ct_find_page(&now[actor], focus);
+	}
 	if (fmt) {
 		va_list ap;
 
@@ -411,9 +432,6 @@ static void observe(struct scen *sc, const char *action, int actor, uint64_t foc
 		vsnprintf(why, sizeof(why), fmt, ap);
 		va_end(ap);
 	} else if (focus) {
-		const struct cowtrace_page *a =
-			sc->have_prev[actor] ? ct_find_page(&sc->prev[actor], focus) : NULL;
-		const struct cowtrace_page *b = ct_find_page(&now[actor], focus);
 		const struct cowtrace_vma *vma = ct_find_vma(&now[actor], focus);
 
 		if (!vma && sc->have_prev[actor])
@@ -421,6 +439,8 @@ static void observe(struct scen *sc, const char *action, int actor, uint64_t foc
 		ct_story_of_pages(a, b, vma, now[actor].unavailable, &story);
 		explain_page(why, sizeof(why), names[actor], verb, focus, &story, a, b,
 			     n == 2 ? ct_find_page(&now[!actor], focus) : NULL, vma, &sc->self);
+		if (sc->tell)
+			sc->tell(sc, why, sizeof(why), &story, a, b, now[actor].unavailable);
 		/* the sentence, from the snapshots, against the step's own events */
 		if (sc->tracer.fd >= 0 && !sc->step_ev_short && !sc->tracer.lost) {
 			checked = 1;
@@ -454,6 +474,14 @@ static void observe(struct scen *sc, const char *action, int actor, uint64_t foc
 			if (!agree)
 				json_kstr(sc->j, "disagreement", disagreement);
 		}
+		if (focus) {
+			json_key(sc->j, "page_before");
+			a ? ct_json_page(sc->j, &sc->prev[actor], a) : json_null(sc->j);
+			json_key(sc->j, "page_after");
+			b ? ct_json_page(sc->j, &now[actor], b) : json_null(sc->j);
+		}
+		if (sc->pipe_byte >= 0)
+			json_kuint(sc->j, "pipe_byte", (uint64_t)sc->pipe_byte);
 		json_key(sc->j, "changes");
 		json_object(sc->j);
 	} else {
@@ -726,6 +754,336 @@ static void sc_dontfork(struct scen *sc)
 	observe(sc, "child reads the wiped region", 1, wipe, "read", NULL);
 }
 
+/*
+ * pinned_write: a page that only this process maps, but that another
+ * reference holds (a pipe's, from vmsplice()), write-protected by soft-dirty
+ * tracking and written again.  From 5.8 to 5.18 do_wp_page() reuses an
+ * anonymous page only if its refcount is 1, so the pipe's reference makes it
+ * copy; from 5.19 a PageAnonExclusive page is reused whatever its refcount.
+ * Every sentence says which of the two this kernel did, from the records.
+ */
+#define PIN_OLD 0x11	/* the page's bytes when spliced */
+#define PIN_NEW 0x22	/* and after the second write */
+
+struct pin {
+	int seen;		/* the write's records were there to compare */
+	uint64_t old_pfn, new_pfn;	/* the page before and after the write */
+	int excl;		/* PageAnonExclusive before the write */
+	int copied;		/* the write moved the parent to another page */
+	int reused;		/* the write made the same page writable again */
+};
+
+static void append(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strnlen(buf, len);
+	va_list ap;
+
+	if (used + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Whether the records can say PageAnonExclusive at all.  The snapshots
+ * report the bit where the kernel has it; a source that cannot tell says so
+ * in its CT_UNAVAIL_* bits, and then no sentence may claim or deny it.
+ */
+static int anon_excl_known(uint32_t unavailable)
+{
+#ifdef CT_UNAVAIL_ANON_EXCL
+	return !(unavailable & CT_UNAVAIL_ANON_EXCL);
+#else
+	(void)unavailable;
+	return 1;
+#endif
+}
+
+static int refcount_known(const struct cowtrace_page *r, uint32_t unavailable)
+{
+	return r && (r->flags & COWTRACE_PG_PAGE) && !(unavailable & CT_UNAVAIL_REFCOUNT);
+}
+
+/* "mapcount 1, refcount 2, PageAnonExclusive", as far as the record tells */
+static void append_counts(char *buf, size_t len, const struct cowtrace_page *r,
+			  uint32_t unavailable)
+{
+	if (!r || !(r->flags & COWTRACE_PG_PAGE))
+		return;
+	append(buf, len, "mapcount %u, ", r->mapcount);
+	if (refcount_known(r, unavailable))
+		append(buf, len, "refcount %u", r->refcount);
+	else
+		append(buf, len, "refcount not available from this source");
+	if (r->flags & COWTRACE_PG_ANON_EXCL)
+		append(buf, len, ", PageAnonExclusive");
+	if (r->flags & COWTRACE_PG_DMA_PINNED)
+		append(buf, len, ", DMA-pinned");
+}
+
+static int same_page(const struct cowtrace_page *a, const struct cowtrace_page *b)
+{
+	return a && b && (a->flags & COWTRACE_PTE_PRESENT) && (b->flags & COWTRACE_PTE_PRESENT) &&
+	       a->pfn == b->pfn;
+}
+
+static void tell_first_write(struct scen *sc, char *buf, size_t len,
+			     const struct ct_story_view *v, const struct cowtrace_page *a,
+			     const struct cowtrace_page *b, uint32_t unavailable)
+{
+	(void)sc;
+	(void)v;
+	(void)a;
+	if (b && (b->flags & COWTRACE_PG_PAGE)) {
+		append(buf, len, "; ");
+		append_counts(buf, len, b, unavailable);
+	}
+}
+
+static void tell_vmsplice(struct scen *sc, char *buf, size_t len,
+			  const struct ct_story_view *v, const struct cowtrace_page *a,
+			  const struct cowtrace_page *b, uint32_t unavailable)
+{
+	(void)sc;
+	(void)v;
+	if (!same_page(a, b) || !(b->flags & COWTRACE_PG_PAGE))
+		return;		/* not what vmsplice() does: the generic sentence */
+	snprintf(buf, len, "parent vmspliced %#" PRIx64 " into a pipe: ", (uint64_t)b->addr);
+	if (refcount_known(b, unavailable))
+		append(buf, len, "refcount %u -> %u%s", a->refcount, b->refcount,
+		       b->refcount == a->refcount + 1 ? ", the pipe buffer's reference" : "");
+	else
+		append(buf, len, "the pipe buffer took a reference (this source cannot show the refcount)");
+	append(buf, len, ", while the mapcount %s %u%s: PFN %#" PRIx64 " stays; nothing was copied",
+	       a->mapcount == b->mapcount ? "stays" : "is now", b->mapcount,
+	       a->mapcount == b->mapcount ? " (a reference is not a mapping)" : "",
+	       (uint64_t)b->pfn);
+}
+
+/*
+ * Whether clear_refs write-protected the page: its write bit says so; where
+ * the source cannot read that bit, the soft-dirty bit does, which
+ * clear_soft_dirty() clears in the same PTE update.  A kernel without
+ * CONFIG_MEM_SOFT_DIRTY accepts the "4" and does nothing: no bit ever set.
+ */
+static int clear_refs_protected(const struct cowtrace_page *a, const struct cowtrace_page *b,
+				uint32_t unavailable)
+{
+	if (!same_page(a, b))
+		return 0;
+	if (!(unavailable & CT_UNAVAIL_WRITE))
+		return !(b->flags & COWTRACE_PTE_WRITE);
+	return (a->flags & COWTRACE_PTE_SOFT_DIRTY) && !(b->flags & COWTRACE_PTE_SOFT_DIRTY);
+}
+
+static void tell_clear_refs(struct scen *sc, char *buf, size_t len,
+			    const struct ct_story_view *v, const struct cowtrace_page *a,
+			    const struct cowtrace_page *b, uint32_t unavailable)
+{
+	int *protected = sc->tell_arg;
+
+	(void)v;
+	*protected = clear_refs_protected(a, b, unavailable);
+	if (!same_page(a, b))
+		return;
+	snprintf(buf, len, "parent wrote \"4\" to /proc/self/clear_refs, for %#" PRIx64 ": ",
+		 (uint64_t)b->addr);
+	if (*protected && !(unavailable & CT_UNAVAIL_WRITE))
+		append(buf, len, "soft-dirty tracking write-protected the PTE, so the next write faults");
+	else if (*protected)
+		append(buf, len,
+		       "soft-dirty tracking cleared the PTE's soft-dirty bit, and write-protected it with it (this source cannot show the write bit), so the next write faults");
+	else if (unavailable & CT_UNAVAIL_WRITE && !(a->flags & COWTRACE_PTE_SOFT_DIRTY))
+		append(buf, len,
+		       "the page was written but never soft-dirty: this kernel tracks no soft-dirty bits (no CONFIG_MEM_SOFT_DIRTY), and clear_refs did nothing");
+	else if (unavailable & CT_UNAVAIL_WRITE)
+		append(buf, len, "its soft-dirty bit is still set (this source cannot show the write bit)");
+	else
+		append(buf, len, "the PTE stayed writable%s, so the next write will not fault",
+		       b->flags & COWTRACE_PG_DMA_PINNED ?
+			       " (the page is DMA-pinned, and clear_refs never write-protects those)" :
+			       (a->flags & COWTRACE_PTE_SOFT_DIRTY) ? "" :
+			       ", and no soft-dirty bit was ever set: no CONFIG_MEM_SOFT_DIRTY here");
+	append(buf, len, "; PFN %#" PRIx64 " stays, ", (uint64_t)b->pfn);
+	append_counts(buf, len, b, unavailable);
+}
+
+static void tell_pinned_write(struct scen *sc, char *buf, size_t len,
+			      const struct ct_story_view *v, const struct cowtrace_page *a,
+			      const struct cowtrace_page *b, uint32_t unavailable)
+{
+	struct pin *pin = sc->tell_arg;
+	int rc = refcount_known(a, unavailable);
+
+	if (!a || !b || !(a->flags & COWTRACE_PTE_PRESENT) || !(b->flags & COWTRACE_PTE_PRESENT))
+		return;
+	pin->seen = 1;
+	pin->old_pfn = a->pfn;
+	pin->new_pfn = b->pfn;
+	pin->excl = !!(a->flags & COWTRACE_PG_ANON_EXCL);
+	pin->copied = a->pfn != b->pfn && (b->flags & COWTRACE_PG_ANON);
+	pin->reused = v->story == CT_STORY_REUSED;
+	if (pin->copied && a->mapcount == 1) {
+		snprintf(buf, len,
+			 "parent wrote %#" PRIx64 ": the kernel copied the page although only this process maps it (mapcount 1): PFN %#" PRIx64 " -> %#" PRIx64,
+			 (uint64_t)b->addr, (uint64_t)a->pfn, (uint64_t)b->pfn);
+		if (pin->excl)
+			append(buf, len, ", and although the snapshot showed it PageAnonExclusive");
+		else if (rc && a->refcount > 1)
+			append(buf, len,
+			       ". On this kernel the reuse rule is 'refcount == 1', and the pipe's reference made it %u",
+			       a->refcount);
+		else if (!rc)
+			append(buf, len,
+			       ". On this kernel the reuse rule counts references, not mappings: the pipe's reference (a refcount this source cannot show) ruled a reuse out");
+	} else if (pin->reused) {
+		snprintf(buf, len,
+			 "parent wrote %#" PRIx64 ": the kernel reused the page without a copy: PFN %#" PRIx64 " stays and is writable again",
+			 (uint64_t)b->addr, (uint64_t)b->pfn);
+		if (pin->excl && rc && a->refcount > 1)
+			append(buf, len,
+			       ". It is PageAnonExclusive, so the pipe's extra reference (refcount %u) did not matter",
+			       a->refcount);
+		else if (pin->excl)
+			append(buf, len, ". It is PageAnonExclusive, so no other reference could matter");
+		else if (anon_excl_known(unavailable))
+			append(buf, len, ", although the snapshot did not show it PageAnonExclusive");
+		else
+			append(buf, len, " (this source cannot show PageAnonExclusive)");
+	}
+	/* else: the generic sentence, e.g. no fault at all */
+}
+
+static void tell_pipe_read(struct scen *sc, char *buf, size_t len,
+			   const struct ct_story_view *v, const struct cowtrace_page *a,
+			   const struct cowtrace_page *b, uint32_t unavailable)
+{
+	const struct pin *pin = sc->tell_arg;
+	int byte = sc->pipe_byte;
+
+	(void)v;
+	if (byte == PIN_OLD)
+		snprintf(buf, len, "parent read the pipe: it delivered the old bytes (%#04x)", byte);
+	else if (byte == PIN_NEW)
+		snprintf(buf, len, "parent read the pipe: it delivered the new bytes (%#04x)", byte);
+	else if (byte == 256)
+		snprintf(buf, len, "parent read the pipe: it delivered a mix of bytes");
+	else
+		snprintf(buf, len, "parent read the pipe: it delivered %#04x, neither byte written", byte);
+	if (!pin->seen) {
+		append(buf, len, " (the write's records were not there to compare)");
+		return;
+	}
+	if (byte == PIN_OLD && pin->copied)
+		append(buf, len,
+		       ": the pipe buffer still holds the page that was spliced, PFN %#" PRIx64 ", which the parent no longer maps; the parent's write went to its new page, PFN %#" PRIx64,
+		       pin->old_pfn, pin->new_pfn);
+	else if (byte == PIN_NEW && pin->old_pfn == pin->new_pfn)
+		append(buf, len,
+		       ": the pipe buffer holds the very page the parent wrote, PFN %#" PRIx64 "%s",
+		       pin->new_pfn,
+		       pin->reused && pin->excl ?
+			       ", which the write reused because it was PageAnonExclusive" :
+		       pin->reused ? ", which the write reused" : "");
+	else
+		append(buf, len, ", which the write's records do not explain (PFN %#" PRIx64 " -> %#" PRIx64 ")",
+		       pin->old_pfn, pin->new_pfn);
+	if (same_page(a, b) && refcount_known(a, unavailable) && refcount_known(b, unavailable) &&
+	    b->refcount < a->refcount)
+		append(buf, len, "; reading released the pipe's reference: refcount %u -> %u",
+		       a->refcount, b->refcount);
+}
+
+static void observe_told(struct scen *sc, const char *action, uint64_t focus, const char *verb,
+			 tell_fn tell, void *arg)
+{
+	sc->tell = tell;
+	sc->tell_arg = arg;
+	observe(sc, action, 0, focus, verb, NULL);
+	sc->tell = NULL;
+	sc->tell_arg = NULL;
+}
+
+static void stop(struct scen *sc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* End the scenario early, as a finding (the JSON's "stopped"), not a failure. */
+static void stop(struct scen *sc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sc->stopped, sizeof(sc->stopped), fmt, ap);
+	va_end(ap);
+	if (!sc->j)
+		printf("  (stopped: %s)\n", sc->stopped);
+}
+
+static void sc_pinned_write(struct scen *sc)
+{
+	uint64_t buf = map_region(sc, PG, 0, "one private page, spliced into a pipe");
+	struct pin pin = { 0 };
+	uint64_t scratch, n;
+	int protected = 0;
+
+	if (sc->failed)
+		return;
+	call(sc, &sc->parent, PUP_MADVISE, buf, PG, MADV_NOHUGEPAGE);
+	call(sc, &sc->parent, PUP_FILL, buf, PG, PIN_OLD);
+	/*
+	 * The new page waits in this CPU's LRU batch, which holds a reference
+	 * of its own, until the batch is full: 64 more new pages (batches hold
+	 * 15 or 31) drain it, so the refcounts below are the mapping's and the
+	 * pipe's only.  The scratch pages are in no region.
+	 */
+	scratch = call(sc, &sc->parent, PUP_MMAP, 64 * PG, 0, PROT_READ | PROT_WRITE);
+	if (sc->failed)
+		return;
+	call(sc, &sc->parent, PUP_MADVISE, scratch, 64 * PG, MADV_NOHUGEPAGE);
+	call(sc, &sc->parent, PUP_WRITE, scratch, 64 * PG, 1);
+	observe_told(sc, "parent writes a private page (and 64 elsewhere, to drain this CPU's LRU batch)",
+		     buf, "wrote", tell_first_write, NULL);
+	n = call(sc, &sc->parent, PUP_VMSPLICE, buf, PG, 0);
+	if (sc->failed)
+		return;
+	if (n != PG) {
+		stop(sc, "vmsplice() took %" PRIu64 " bytes of the page, not all %llu", n, PG);
+		return;
+	}
+	observe_told(sc, "parent vmsplice()s the page into a pipe (no SPLICE_F_GIFT)", buf,
+		     "vmspliced", tell_vmsplice, NULL);
+	if (puppet_call(&sc->parent, PUP_SOFT_DIRTY_CLEAR, 0, 0, 0) == (uint64_t)-1) {
+		if (errno == EPIPE) {	/* the puppet died: a failure, not a finding */
+			sc->failed = 1;
+			ct_err(EXIT_RUNTIME, "scenario %s: the puppet died", sc->name);
+		} else {
+			stop(sc, "cannot write \"4\" to /proc/self/clear_refs: %s (soft-dirty tracking needs CONFIG_MEM_SOFT_DIRTY)",
+			     strerror(errno));
+		}
+		return;
+	}
+	observe_told(sc, "parent clears its soft-dirty bits (echo 4 > /proc/self/clear_refs)", buf,
+		     "cleared", tell_clear_refs, &protected);
+	if (sc->failed)
+		return;
+	if (!protected) {
+		stop(sc, "clear_refs did not write-protect the page (see step %d): its next write would not fault",
+		     sc->step);
+		return;
+	}
+	call(sc, &sc->parent, PUP_FILL, buf, PG, PIN_NEW);
+	observe_told(sc, "parent writes the page again", buf, "wrote", tell_pinned_write, &pin);
+	n = call(sc, &sc->parent, PUP_PIPE_READ, PG, 0, 0);
+	if (sc->failed)
+		return;
+	sc->pipe_byte = (int)n;
+	observe_told(sc, "parent reads the pipe", buf, "read", tell_pipe_read, &pin);
+	sc->pipe_byte = -1;
+}
+
 static const struct scenario {
 	const char *name;
 	void (*fn)(struct scen *sc);
@@ -742,6 +1100,8 @@ static const struct scenario {
 	{ "thp", sc_thp, "a 2 MiB THP shared after fork; one write splits and copies 4 KiB" },
 	{ "ksm", sc_ksm, "KSM merges identical pages; a write breaks the merge" },
 	{ "dontfork", sc_dontfork, "MADV_DONTFORK and MADV_WIPEONFORK" },
+	{ "pinned_write", sc_pinned_write,
+	  "a page another reference holds: refcount rule (5.8-5.18) vs PageAnonExclusive (5.19+)" },
 };
 
 #define NR_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
@@ -757,7 +1117,8 @@ static const char run_help[] =
 
 static int run_one(const struct scenario *s, struct json *j, struct ct_html *html)
 {
-	struct scen sc = { .name = s->name, .j = j, .html = html, .tracer.fd = -1 };
+	struct scen sc = { .name = s->name, .j = j, .html = html, .tracer.fd = -1,
+			   .pipe_byte = -1 };
 	struct ct_error err;
 
 	if (puppet_spawn(&sc.parent))
@@ -796,6 +1157,8 @@ static int run_one(const struct scenario *s, struct json *j, struct ct_html *htm
 	s->fn(&sc);
 	if (j) {
 		json_end_array(j);
+		if (sc.stopped[0])
+			json_kstr(j, "stopped", sc.stopped);
 		json_kuint(j, "child", sc.child_pid);
 		json_key(j, "regions");
 		json_array(j);

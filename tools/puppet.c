@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -185,6 +186,78 @@ static int64_t do_exec_sleep(void)
 	return pid < 0 ? -errno : pid;
 }
 
+/*
+ * The pipe of PUP_VMSPLICE: its buffers hold references to the puppet's
+ * pages (GUP, FOLL_GET) until PUP_PIPE_READ consumes them.  The read end is
+ * non-blocking, so a read of more than was spliced fails instead of hanging.
+ */
+static int splice_pipe[2] = { -1, -1 };
+
+static void close_splice_pipe(void)
+{
+	for (int i = 0; i < 2; i++) {
+		if (splice_pipe[i] >= 0)
+			close(splice_pipe[i]);
+		splice_pipe[i] = -1;
+	}
+}
+
+static int64_t do_vmsplice(void *addr, uint64_t len)
+{
+	struct iovec iov = { .iov_base = addr, .iov_len = len };
+	ssize_t n;
+
+	close_splice_pipe();
+	if (pipe2(splice_pipe, O_CLOEXEC))
+		return -errno;
+	if (fcntl(splice_pipe[0], F_SETFL, O_NONBLOCK)) {
+		int e = errno;
+
+		close_splice_pipe();
+		return -e;
+	}
+	n = vmsplice(splice_pipe[1], &iov, 1, 0);
+	return n < 0 ? -errno : n;
+}
+
+static int64_t do_pipe_read(uint64_t len)
+{
+	unsigned char buf[4096];
+	int first = -1, same = 1;
+
+	if (splice_pipe[0] < 0)
+		return -EBADF;
+	while (len) {
+		ssize_t n = read(splice_pipe[0], buf, len < sizeof(buf) ? len : sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;	/* less in the pipe than asked for */
+		if (first < 0)
+			first = buf[0];
+		for (ssize_t i = 0; i < n; i++)
+			same &= buf[i] == first;
+		len -= n;
+	}
+	return first < 0 ? -EINVAL : same ? first : 256;
+}
+
+static int64_t do_soft_dirty_clear(void)
+{
+	int fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+	int64_t ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, "4", 1) != 1)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 static void puppet_main(int sock) __attribute__((noreturn));
 
 static int64_t do_fork(int newsock)
@@ -231,6 +304,12 @@ static int64_t run_cmd(const struct cmd *c, int newsock, int *extra_fd)
 		return do_exec_sleep();
 	case PUP_NOP:
 		return 0;
+	case PUP_VMSPLICE:
+		return do_vmsplice((void *)p, c->b);
+	case PUP_PIPE_READ:
+		return do_pipe_read(c->a);
+	case PUP_SOFT_DIRTY_CLEAR:
+		return do_soft_dirty_clear();
 	case PUP_SELF:
 		if (c->a)
 			return (int64_t)(uintptr_t)&puppet_main;

@@ -26,6 +26,12 @@ enum puppet_op {
 	PUP_EXEC_SLEEP,	/* fork a child that execs sleep; -> child pid */
 	PUP_SELF,	/* a=0: -> address of a data byte; a=1: of code */
 	PUP_NOP,	/* a round trip: the puppet is quiescent afterwards */
+	PUP_VMSPLICE,	/* a=addr b=len: vmsplice() the range into a new pipe the
+			 * puppet keeps (no SPLICE_F_GIFT) -> bytes spliced */
+	PUP_PIPE_READ,	/* a=len: read len bytes from that pipe -> the first, or
+			 * 256 if they are not all that same byte */
+	PUP_SOFT_DIRTY_CLEAR, /* write "4" to /proc/self/clear_refs: every PTE
+			 * write-protected, as soft-dirty tracking does */
 	PUP_EXIT,
 };
 

@@ -154,6 +154,65 @@ def scenario_dontfork():
     expect(changes(s[2], "child") == {"faulted": 1}, "the wiped region faults in fresh")
 
 
+def kernel_version():
+    m = re.match(r"(\d+)\.(\d+)", os.uname().release)
+    return int(m.group(1)), int(m.group(2))
+
+
+@test
+def scenario_pinned_write():
+    """A page only the parent maps, with a pipe's reference (vmsplice), write-protected by
+    clear_refs and written again.  Before 5.19 do_wp_page() reuses only at refcount 1: the
+    write copies, and the pipe still reads the old bytes.  From 5.19 the page is
+    PageAnonExclusive: the write reuses it, and the pipe reads the new bytes."""
+    old, new = 0x11, 0x22
+    refcount_rule = kernel_version() < (5, 19)
+    d, s = steps("pinned_write")
+    expect("stopped" not in d, f"the scenario stopped (CONFIG_MEM_SOFT_DIRTY?): {d.get('stopped')}")
+    expect(len(s) == 5, f"five steps: {[st['action'] for st in s]}")
+    first, spliced, cleared, written, read = s
+    p = first["page_after"]
+    expect(first["story"] == "anon-new" and p["write"] and p["mapcount"] == 1 and p["refcount"] == 1,
+           f"the written page is the parent's alone, refcount 1: {p}")
+    pfn = p["pfn"]
+    p = spliced["page_after"]
+    expect(p["pfn"] == pfn and p["mapcount"] == 1 and p["refcount"] == 2 and p["write"],
+           f"vmsplice: refcount 2, still mapped once, writable: {p}")
+    expect(changes(spliced, "parent") == {}, f"vmsplice maps and protects nothing: {spliced}")
+    p = cleared["page_after"]
+    expect(p["pfn"] == pfn and p["write"] is False and p["soft_dirty"] is False and p["mapcount"] == 1
+           and p["refcount"] == 2, f"clear_refs write-protects the PTE, the pipe still holds it: {p}")
+    expect(changes(cleared, "parent") == {"write-protected": 1}, f"clear_refs: {cleared}")
+    before, after = written["page_before"], written["page_after"]
+    expect(before["pfn"] == pfn and before["write"] is False and before["refcount"] == 2,
+           f"before the write: {before}")
+    mine = [e["kind"] for e in written["events"] if e["kind"] in ("wp-copy", "wp-reuse")
+            and e.get("addr") == written["focus"] and e["pid"] == written["actor"]]
+    x = written["explanation"]
+    if refcount_rule:
+        expect(after["pfn"] != pfn and after["write"] and after["mapcount"] == 1,
+               f"{os.uname().release}: refcount 2 forbids the reuse: a copy: {before} -> {after}")
+        expect(written["story"] == "cow-copied" and changes(written, "parent") == {"cow-copied": 1},
+               f"a copy: {written}")
+        expect(mine == ["wp-copy"], f"one copy traced: {written['events']}")
+        expect("the kernel copied" in x and "'refcount == 1'" in x and "PageAnonExclusive" not in x, x)
+        expect(read["pipe_byte"] == old, f"the pipe keeps the old page: {read['pipe_byte']:#x}")
+        expect("old bytes" in read["explanation"], read["explanation"])
+    else:
+        expect(before["anon_exclusive"], f"{os.uname().release}: the page is PageAnonExclusive: {before}")
+        expect(after["pfn"] == pfn and after["write"] and after["mapcount"] == 1,
+               f"PageAnonExclusive: reused whatever the refcount: {before} -> {after}")
+        expect(written["story"] == "reused" and changes(written, "parent") == {"reused": 1},
+               f"a reuse: {written}")
+        expect(mine == ["wp-reuse"], f"one reuse traced: {written['events']}")
+        expect("without a copy" in x and "PageAnonExclusive" in x and "refcount 2" in x, x)
+        expect(read["pipe_byte"] == new, f"the pipe reads the page the parent wrote: {read['pipe_byte']:#x}")
+        expect("new bytes" in read["explanation"], read["explanation"])
+        expect(read["page_after"]["pfn"] == pfn and read["page_after"]["refcount"] == 1,
+               f"reading the pipe drops its reference: {read['page_after']}")
+    expect(changes(read, "parent") == {}, f"reading the pipe changes no mapping: {read}")
+
+
 # ---- live processes: snap, show, diff, compare, watch ----
 
 class Forked:
