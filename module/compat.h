@@ -15,15 +15,187 @@
 #include <linux/swapops.h>
 #include <linux/userfaultfd_k.h>
 
-/* The kernel we build for, as major.minor: sublevels change no API we use. */
+/*
+ * The kernel we build for, as major.minor: sublevels change no API we use.
+ * <linux/version.h> names the two numbers since 5.14; on 5.10 module/Kbuild
+ * passes them from the kernel Makefile's VERSION and PATCHLEVEL, the numbers
+ * the headers were made from.
+ */
+#ifdef LINUX_VERSION_MAJOR
 #define COWTRACE_KERNEL \
 	KERNEL_VERSION(LINUX_VERSION_MAJOR, LINUX_VERSION_PATCHLEVEL, 0)
+#else
+#define COWTRACE_KERNEL \
+	KERNEL_VERSION(COWTRACE_KBUILD_VERSION, COWTRACE_KBUILD_PATCHLEVEL, 0)
+#endif
+
 /* True when building for a kernel older than major.minor. */
 #define COWTRACE_BEFORE(major, minor) \
 	(KERNEL_VERSION((major), (minor), 0) > COWTRACE_KERNEL)
 
 #if !COWTRACE_BEFORE(6, 19)
 #include <linux/leafops.h>
+#endif
+
+/*
+ * The KUnit suites (kunit/, COWTRACE_KUNIT=y) are written for 6.1 and later:
+ * they expect PageAnonExclusive and the swap PTE's exclusive bit, which 5.10
+ * does not have, and call 5.12's kunit_skip() and 5.14's migration-entry
+ * helpers.  Debian's 5.10 is built without CONFIG_KUNIT, so they were never
+ * compiled there: refuse rather than build a test module no one has checked.
+ */
+#if defined(COWTRACE_KUNIT) && COWTRACE_BEFORE(6, 1)
+#error "COWTRACE_KUNIT=y needs a 6.1 or later kernel with CONFIG_KUNIT"
+#endif
+
+/*
+ * Before 5.16 there is no struct folio: a compound page is handled through
+ * its head page.  This gives the walker the folio calls it makes, each the
+ * page call it stands for, so walk.c reads the same on every kernel.  As the
+ * kernel's own, this folio is its head page (its first member) and
+ * page_folio() is compound_head().  Only 5.10 takes this branch, and every
+ * helper means there what its folio namesake means on 6.1:
+ *   folio_test_large	PageHead (a compound page; order 1 and up)
+ *   folio_entire_mapcount	compound_mapcount: PMD (hugetlb: PUD/PMD) maps
+ *   folio_test_double_map	PageDoubleMap: PMD- and PTE-mapped at once
+ *   folio_maybe_dma_pinned	page_maybe_dma_pinned of the head page: exact
+ *			(hpage_pincount) from order 2, else refcount-based
+ * and the others are the plain flag, order and refcount of the head page.
+ */
+#if COWTRACE_BEFORE(5, 16)
+struct folio {
+	struct page page;
+};
+
+static inline struct folio *page_folio(struct page *page)
+{
+	return (struct folio *)compound_head(page);
+}
+
+static inline struct page *folio_page(struct folio *folio, unsigned long n)
+{
+	return nth_page(&folio->page, n);
+}
+
+static inline unsigned long *folio_flags(struct folio *folio, unsigned int n)
+{
+	return &folio_page(folio, n)->flags;
+}
+
+static inline bool folio_test_large(struct folio *folio)
+{
+	return PageHead(&folio->page);
+}
+
+static inline bool folio_test_hugetlb(struct folio *folio)
+{
+	return PageHuge(&folio->page);
+}
+
+static inline bool folio_test_anon(struct folio *folio)
+{
+	return PageAnon(&folio->page);
+}
+
+static inline bool folio_test_double_map(struct folio *folio)
+{
+	return PageDoubleMap(&folio->page);
+}
+
+static inline unsigned int folio_order(struct folio *folio)
+{
+	return compound_order(&folio->page);
+}
+
+static inline long folio_nr_pages(struct folio *folio)
+{
+	return compound_nr(&folio->page);
+}
+
+static inline int folio_ref_count(struct folio *folio)
+{
+	return page_ref_count(&folio->page);
+}
+
+static inline bool folio_maybe_dma_pinned(struct folio *folio)
+{
+	return page_maybe_dma_pinned(&folio->page);
+}
+
+static inline int folio_entire_mapcount(struct folio *folio)
+{
+	return compound_mapcount(&folio->page);
+}
+#endif
+
+/* folio->mapping, tag bits and all, read once (the head page's on 5.10). */
+static __always_inline unsigned long cowtrace_folio_mapping(struct folio *folio)
+{
+#if COWTRACE_BEFORE(5, 16)
+	return (unsigned long)READ_ONCE(folio->page.mapping);
+#else
+	return (unsigned long)READ_ONCE(folio->mapping);
+#endif
+}
+
+/*
+ * PG_anon_exclusive, PageAnonExclusive() and the swap PTE's exclusive bit
+ * (all 5.19+): an anonymous page known to be mapped by this process alone,
+ * which a write fault may therefore reuse without copying.
+ *
+ * 5.10 has no such fact.  do_wp_page() decides reuse of an anonymous page at
+ * fault time from "not KSM and page_count() == 1" (the rule from 5.8 to
+ * 5.18), which no page flag records, and a refcount that is 1 now says
+ * nothing about the next fault.  So there COWTRACE_HAS_ANON_EXCL is false,
+ * the module does not advertise COWTRACE_FEAT_ANON_EXCL, and every helper
+ * says "not known exclusive": COWTRACE_PG_ANON_EXCL is never set.  Readers
+ * must take its absence as unknown, not as shared (docs/abi.md).
+ */
+#if COWTRACE_BEFORE(5, 19)
+#define COWTRACE_HAS_ANON_EXCL false
+
+static __always_inline bool cowtrace_flags_anon_exclusive(unsigned long pf)
+{
+	return false;
+}
+
+static __always_inline bool cowtrace_page_anon_exclusive(struct page *page)
+{
+	return false;
+}
+
+static __always_inline bool cowtrace_pte_swp_exclusive(pte_t pte)
+{
+	return false;
+}
+#else
+#define COWTRACE_HAS_ANON_EXCL true
+
+/* PG_anon_exclusive in a flags word read with cowtrace_page_flags_word() */
+static __always_inline bool cowtrace_flags_anon_exclusive(unsigned long pf)
+{
+	return pf & BIT(PG_anon_exclusive);
+}
+
+static __always_inline bool cowtrace_page_anon_exclusive(struct page *page)
+{
+	return PageAnonExclusive(page);
+}
+
+static __always_inline bool cowtrace_pte_swp_exclusive(pte_t pte)
+{
+	return pte_swp_exclusive(pte);
+}
+#endif
+
+/*
+ * The vm_flags of any userfaultfd registration: __VM_UFFD_FLAGS since 5.13
+ * (which added minor faults); on 5.10 the two modes it had.
+ */
+#if COWTRACE_BEFORE(5, 13)
+#define COWTRACE_VM_UFFD_FLAGS (VM_UFFD_MISSING | VM_UFFD_WP)
+#else
+#define COWTRACE_VM_UFFD_FLAGS __VM_UFFD_FLAGS
 #endif
 
 /*
@@ -168,8 +340,8 @@ static inline void cowtrace_pte_unmap(pte_t *pte)
  * head page's _mapcount, which read raw is about -201 million.  Such a page
  * has no PTE mappings of its own (a hugetlb folio is only ever mapped whole),
  * so it counts 0, as folio_precise_page_mapcount() (/proc/kpagecount) and
- * folio_mapcount() count it.  On 6.1 hugetlb keeps no type there and
- * page_mapcount() reads the word raw: so does this.
+ * folio_mapcount() count it.  On 5.10 and 6.1 hugetlb keeps no type there
+ * and page_mapcount() reads the word raw: so does this.
  */
 static inline int cowtrace_page_own_mapcount(struct page *page)
 {
@@ -187,7 +359,8 @@ static inline int cowtrace_page_own_mapcount(struct page *page)
  *
  * Up to 6.11 this is page_mapcount(): for a page of an anonymous or hugetlb
  * large folio it adds the folio's entire (PMD/PUD) mappings to the page's own
- * PTE mappings.  For file THP on 6.1 _mapcount already counts both.  From
+ * PTE mappings (5.10's __page_mapcount() sums the same as 6.1's).  For file
+ * THP on 5.10 and 6.1 _mapcount already counts both.  From
  * 6.12 it is the same sum, what folio_precise_page_mapcount() (internal to
  * fs/proc) computes for /proc/kpagecount.
  */
@@ -208,9 +381,9 @@ static inline unsigned int cowtrace_page_mapcount(struct page *page)
 /*
  * On every kernel above, a page's mapcount is its own PTE mappings
  * (cowtrace_page_own_mapcount()) plus a term that is the same for every page
- * of its folio: the folio's entire (PMD/PUD) mappings, less 6.1's DoubleMap
- * correction.  The walker reads that term once per folio, and for each of a
- * THP's 512 pages only the page's own count.
+ * of its folio: the folio's entire (PMD/PUD) mappings, less 5.10's and 6.1's
+ * DoubleMap correction.  The walker reads that term once per folio, and for
+ * each of a THP's 512 pages only the page's own count.
  */
 static inline int cowtrace_folio_mapcount_base(struct folio *folio)
 {
@@ -221,7 +394,8 @@ static inline int cowtrace_folio_mapcount_base(struct folio *folio)
 /*
  * How many page tables map any page of the folio: folio_mapcount().  On 6.1
  * that function is out of line and not exported, so its loop is repeated here;
- * it is O(folio pages), and the walker caches the result per folio.
+ * it is O(folio pages), and the walker caches the result per folio.  On 5.10
+ * the same sum is total_mapcount() (mm/huge_memory.c, not exported either).
  */
 static inline unsigned int cowtrace_folio_mapcount(struct folio *folio)
 {
@@ -229,15 +403,15 @@ static inline unsigned int cowtrace_folio_mapcount(struct folio *folio)
 	int i, nr, total;
 
 	if (likely(!folio_test_large(folio)))
-		return atomic_read(&folio->_mapcount) + 1;
+		return cowtrace_page_own_mapcount(&folio->page);
 	total = folio_entire_mapcount(folio);
 	if (folio_test_hugetlb(folio))
 		return total;
 	nr = folio_nr_pages(folio);
 	for (i = 0; i < nr; i++)
-		total += atomic_read(&folio_page(folio, i)->_mapcount) + 1;
+		total += cowtrace_page_own_mapcount(folio_page(folio, i));
 #if COWTRACE_BEFORE(6, 2)
-	/* 6.1 file THP: each _mapcount already includes the PMD mappings */
+	/* 5.10, 6.1 file THP: each _mapcount already includes PMD mappings */
 	if (!folio_test_anon(folio))
 		return total - folio_entire_mapcount(folio) * nr;
 	if (folio_test_double_map(folio))
@@ -301,9 +475,35 @@ struct cowtrace_leaf {
 	unsigned int type; /* SWAP */
 };
 
+/*
+ * 5.10 has no PTE markers (5.19: the uffd-wp marker), no device-exclusive
+ * entries (5.14), and names the migration and device-private helpers by
+ * their older names (is_write_*_entry(), *_entry_to_pfn(); 5.14 and 6.1
+ * renamed them).  There a marker is only what non_swap_entry() leaves
+ * (hwpoison), and uffd_wp_marker is never set: no such entry exists.
+ */
 static inline void cowtrace_decode_leaf(pte_t pte, struct cowtrace_leaf *l)
 {
-#if COWTRACE_BEFORE(6, 19)
+#if COWTRACE_BEFORE(5, 14)
+	swp_entry_t entry = pte_to_swp_entry(pte);
+
+	memset(l, 0, sizeof(*l));
+	if (is_migration_entry(entry)) {
+		l->kind = COWTRACE_LEAF_MIGRATION;
+		l->writable = is_write_migration_entry(entry);
+		l->pfn = migration_entry_to_pfn(entry);
+	} else if (is_device_private_entry(entry)) {
+		l->kind = COWTRACE_LEAF_DEVICE;
+		l->writable = is_write_device_private_entry(entry);
+		l->pfn = device_private_entry_to_pfn(entry);
+	} else if (non_swap_entry(entry)) {
+		l->kind = COWTRACE_LEAF_MARKER; /* hwpoison */
+	} else {
+		l->kind = COWTRACE_LEAF_SWAP;
+		l->offset = swp_offset(entry);
+		l->type = swp_type(entry);
+	}
+#elif COWTRACE_BEFORE(6, 19)
 	swp_entry_t entry = pte_to_swp_entry(pte);
 
 	memset(l, 0, sizeof(*l));

@@ -141,6 +141,8 @@ static long ioctl_version(struct file *file, void __user *uarg)
 		v.features |= COWTRACE_FEAT_KSM;
 	if (IS_ENABLED(CONFIG_HUGETLB_PAGE))
 		v.features |= COWTRACE_FEAT_HUGETLB;
+	if (COWTRACE_HAS_ANON_EXCL)
+		v.features |= COWTRACE_FEAT_ANON_EXCL;
 	return write_args(uarg, &v, sizeof(v), usize);
 }
 

@@ -15,6 +15,7 @@
 #include <linux/capability.h>
 #include <linux/debugfs.h>
 #include <linux/kstrtox.h>
+#include <linux/mm.h> /* kvzalloc(), kvfree() on 5.10 */
 #include <linux/mutex.h>
 #include <linux/pid.h>
 #include <linux/sched/mm.h>
@@ -24,6 +25,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "compat.h"
 #include "cowtrace.h"
 
 /* The header lines name the columns; docs/abi.md explains each one. */
@@ -473,8 +475,10 @@ static int summary_show(struct seq_file *m, void *v)
 	seq_printf(m, "vmas %llu\ncow_vmas %llu\n", t.vmas, t.cow_vmas);
 	seq_printf(m, "pages %llu\npresent %llu\nwritable %llu\nanon %llu\n",
 		   t.pages, t.present, t.writable, t.anon);
-	seq_printf(m, "anon_exclusive %llu\nshared %llu\nzero %llu\n",
-		   t.anon_excl, t.shared, t.zero);
+	/* no line where the kernel has no such fact (before 5.19) */
+	if (COWTRACE_HAS_ANON_EXCL)
+		seq_printf(m, "anon_exclusive %llu\n", t.anon_excl);
+	seq_printf(m, "shared %llu\nzero %llu\n", t.shared, t.zero);
 	seq_printf(m, "thp %llu\nksm %llu\nswap %llu\n", t.thp, t.ksm, t.swap);
 out:
 	kvfree(it);

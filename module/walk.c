@@ -87,7 +87,7 @@ u32 cowtrace_vma_flags(unsigned long vm_flags, bool has_anon_vma)
 		{ VM_MIXEDMAP, COWTRACE_VMA_MIXEDMAP },
 		{ VM_GROWSDOWN, COWTRACE_VMA_GROWSDOWN },
 		{ VM_SOFTDIRTY, COWTRACE_VMA_SOFTDIRTY },
-		{ __VM_UFFD_FLAGS, COWTRACE_VMA_UFFD },
+		{ COWTRACE_VM_UFFD_FLAGS, COWTRACE_VMA_UFFD },
 	};
 	u32 flags = 0;
 	int i;
@@ -250,7 +250,7 @@ static __always_inline void read_folio_facts(struct cowtrace_walk *w,
 					     struct folio *folio)
 {
 	unsigned long pf = READ_ONCE(*folio_flags(folio, 0));
-	unsigned long mapping = (unsigned long)READ_ONCE(folio->mapping);
+	unsigned long mapping = cowtrace_folio_mapping(folio);
 	bool large = pf & BIT(PG_head);
 	bool anon_excl_tracked = false;
 	u32 flags = COWTRACE_PG_PAGE;
@@ -272,7 +272,7 @@ static __always_inline void read_folio_facts(struct cowtrace_walk *w,
 		/* summing a THP's 512 mapcounts once per page: quadratic */
 		w->folio_facts.mapcount = cowtrace_folio_mapcount(folio);
 	} else {
-		if (anon_excl_tracked && (pf & BIT(PG_anon_exclusive)))
+		if (anon_excl_tracked && cowtrace_flags_anon_exclusive(pf))
 			flags |= COWTRACE_PG_ANON_EXCL;
 		w->folio_facts.mapcount =
 			cowtrace_page_own_mapcount(&folio->page);
@@ -311,6 +311,7 @@ static __always_inline void fill_page(struct cowtrace_walk *w,
 				      struct page *page, struct folio *folio,
 				      bool entire)
 {
+	struct page *excl_page;
 	u32 flags;
 
 	if (w->folio_facts.folio != folio)
@@ -332,11 +333,13 @@ static __always_inline void fill_page(struct cowtrace_walk *w,
 	 * per page.
 	 */
 	if ((flags & (COWTRACE_PG_ANON | COWTRACE_PG_KSM)) ==
-		    COWTRACE_PG_ANON &&
-	    PageAnonExclusive(entire || (flags & COWTRACE_PG_HUGETLB) ?
-				      &folio->page :
-				      page))
-		flags |= COWTRACE_PG_ANON_EXCL;
+	    COWTRACE_PG_ANON) {
+		excl_page = entire || (flags & COWTRACE_PG_HUGETLB) ?
+				    &folio->page :
+				    page;
+		if (cowtrace_page_anon_exclusive(excl_page))
+			flags |= COWTRACE_PG_ANON_EXCL;
+	}
 	rec->flags |= flags;
 }
 
@@ -372,7 +375,7 @@ static void fill_swap_pte(struct cowtrace_page *rec, pte_t pte,
 		rec->pfn = leaf.offset;
 		rec->swap_type = leaf.type;
 		/* the swap PTE carries PageAnonExclusive across swap-out */
-		if (pte_swp_exclusive(pte))
+		if (cowtrace_pte_swp_exclusive(pte))
 			rec->flags |= COWTRACE_PG_ANON_EXCL;
 		break;
 	}

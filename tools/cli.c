@@ -244,7 +244,7 @@ void ct_json_snapshot_header(struct json *j, const struct ct_snapshot *s,
 		{ CT_UNAVAIL_YOUNG, "young" },	  { CT_UNAVAIL_REFCOUNT, "refcount" },
 		{ CT_UNAVAIL_FOLIO_MAPCOUNT, "folio_mapcount" },
 		{ CT_UNAVAIL_PTE_MISC, "special" }, { CT_UNAVAIL_PAGE_MISC, "order" },
-		{ CT_UNAVAIL_KSM, "ksm" },
+		{ CT_UNAVAIL_KSM, "ksm" },	  { CT_UNAVAIL_ANON_EXCL, "anon_exclusive" },
 	};
 
 	json_kuint(j, "cowtrace", 1);
@@ -311,7 +311,8 @@ void ct_json_page(struct json *j, const struct ct_snapshot *s,
 	page && !(u & CT_UNAVAIL_REFCOUNT) ? json_uint(j, r->refcount) : json_null(j);
 	json_kbool(j, "anon", f & COWTRACE_PG_ANON);
 	json_kbool_or_null(j, "ksm", f & COWTRACE_PG_KSM, u & CT_UNAVAIL_KSM);
-	json_kbool(j, "anon_exclusive", f & COWTRACE_PG_ANON_EXCL);
+	json_kbool_or_null(j, "anon_exclusive", f & COWTRACE_PG_ANON_EXCL,
+			   u & CT_UNAVAIL_ANON_EXCL);
 	json_kbool(j, "zero", f & COWTRACE_PG_ZERO);
 	json_kbool(j, "thp", f & COWTRACE_PG_THP);
 	json_kbool(j, "hugetlb", f & COWTRACE_PG_HUGETLB);

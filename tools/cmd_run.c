@@ -795,12 +795,7 @@ static void append(char *buf, size_t len, const char *fmt, ...)
  */
 static int anon_excl_known(uint32_t unavailable)
 {
-#ifdef CT_UNAVAIL_ANON_EXCL
 	return !(unavailable & CT_UNAVAIL_ANON_EXCL);
-#else
-	(void)unavailable;
-	return 1;
-#endif
 }
 
 static int refcount_known(const struct cowtrace_page *r, uint32_t unavailable)

@@ -220,6 +220,20 @@ void ct_pfn_set_free(struct ct_pfn_set *set)
 	memset(set, 0, sizeof(*set));
 }
 
+/*
+ * Whether RELEASE (uname -r) is older than MAJOR.MINOR.  Kernels before 5.19
+ * have no PageAnonExclusive: no source can report it there, and kpageflags'
+ * bit 34 is PG_mappedtodisk, which says nothing about anonymous pages.
+ */
+static int kernel_before(const char *release, int major, int minor)
+{
+	int ma, mi;
+
+	if (sscanf(release, "%d.%d", &ma, &mi) != 2)
+		return 0;
+	return ma < major || (ma == major && mi < minor);
+}
+
 static void snapshot_init(struct ct_snapshot *s, pid_t pid, uint64_t start,
 			  uint64_t end, enum ct_source source)
 {
@@ -236,6 +250,8 @@ static void snapshot_init(struct ct_snapshot *s, pid_t pid, uint64_t start,
 	s->time_ns = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 	if (uname(&u) == 0)
 		snprintf(s->kernel, sizeof(s->kernel), "%s", u.release);
+	if (kernel_before(s->kernel, 5, 19))
+		s->unavailable |= CT_UNAVAIL_ANON_EXCL;
 }
 
 int ct_module_available(void)
@@ -706,7 +722,7 @@ int ct_snapshot_procfs(pid_t pid, uint64_t start, uint64_t end,
 	enum { BATCH = 4096 };
 
 	snapshot_init(s, pid, start, end, CT_SOURCE_PROCFS);
-	s->unavailable = CT_UNAVAIL_WRITE | CT_UNAVAIL_DIRTY | CT_UNAVAIL_YOUNG |
+	s->unavailable |= CT_UNAVAIL_WRITE | CT_UNAVAIL_DIRTY | CT_UNAVAIL_YOUNG |
 			 CT_UNAVAIL_REFCOUNT | CT_UNAVAIL_FOLIO_MAPCOUNT |
 			 CT_UNAVAIL_PTE_MISC | CT_UNAVAIL_PAGE_MISC;
 	s->mm.pid = pid;
@@ -789,7 +805,8 @@ int ct_snapshot_procfs(pid_t pid, uint64_t start, uint64_t end,
 					if (kf & (1ull << KPF_KSM) &&
 					    !(s->unavailable & CT_UNAVAIL_KSM))
 						r->flags |= COWTRACE_PG_KSM;
-					else if (kf & (1ull << KPF_ANON_EXCLUSIVE))
+					else if (kf & (1ull << KPF_ANON_EXCLUSIVE) &&
+						 !(s->unavailable & CT_UNAVAIL_ANON_EXCL))
 						r->flags |= COWTRACE_PG_ANON_EXCL;
 				}
 				if (kf & (1ull << KPF_THP))

@@ -26,6 +26,7 @@ enum ct_source {
 #define CT_UNAVAIL_PTE_MISC	(1U << 5)	/* special, protnone, level */
 #define CT_UNAVAIL_PAGE_MISC	(1U << 6)	/* order, pinned, head/tail */
 #define CT_UNAVAIL_KSM		(1U << 7)	/* kpageflags' KSM bit is unreliable */
+#define CT_UNAVAIL_ANON_EXCL	(1U << 8)	/* no PageAnonExclusive before 5.19 */
 
 struct ct_snapshot {
 	uint32_t pid;

@@ -72,6 +72,7 @@ struct cowtrace_version {
 #define COWTRACE_FEAT_TRACE		(1U << 6)	/* event tracing (kprobes) */
 #define COWTRACE_FEAT_RUNS		(1U << 7)	/* COWTRACE_SNAP_RUNS */
 #define COWTRACE_FEAT_MMAP		(1U << 8)	/* COWTRACE_SNAP_MMAP */
+#define COWTRACE_FEAT_ANON_EXCL		(1U << 9)	/* PageAnonExclusive (5.19+) */
 
 /* ---------------------------------------------------------------------- */
 /* Per-mm facts                                                            */
