@@ -640,12 +640,32 @@ static void sc_readonly_code(struct scen *sc)
 	observe(sc, "the child runs the same code", 1, code, "executed", NULL);
 }
 
+/*
+ * A new page waits in its CPU's LRU batch, which holds a reference of its
+ * own, until the batch is full: 64 more new pages (batches hold 15 or 31)
+ * drain it, so later refcounts are the mappings' (and pins') only.  5.10's
+ * do_wp_page() does not drain the batch itself, and that reference alone
+ * makes a last sharer copy; 6.1's drains only its own CPU's.  The scratch
+ * pages are in no region.
+ */
+static void drain_lru_batch(struct scen *sc)
+{
+	uint64_t scratch = call(sc, &sc->parent, PUP_MMAP, 64 * PG, 0, PROT_READ | PROT_WRITE);
+
+	if (sc->failed)
+		return;
+	call(sc, &sc->parent, PUP_MADVISE, scratch, 64 * PG, MADV_NOHUGEPAGE);
+	call(sc, &sc->parent, PUP_WRITE, scratch, 64 * PG, 1);
+}
+
 static void sc_last_sharer(struct scen *sc)
 {
 	uint64_t buf = map_region(sc, PG, 0, "one private page");
 
 	call(sc, &sc->parent, PUP_WRITE, buf, PG, 1);
-	observe(sc, "parent writes a page", 0, buf, "wrote", NULL);
+	drain_lru_batch(sc);
+	observe(sc, "parent writes a page (and 64 elsewhere, to drain this CPU's LRU batch)",
+		0, buf, "wrote", NULL);
 	do_fork(sc);
 	observe_fork(sc);
 	call(sc, &sc->child, PUP_WRITE, buf, PG, 2);
@@ -1021,24 +1041,14 @@ static void sc_pinned_write(struct scen *sc)
 {
 	uint64_t buf = map_region(sc, PG, 0, "one private page, spliced into a pipe");
 	struct pin pin = { 0 };
-	uint64_t scratch, n;
+	uint64_t n;
 	int protected = 0;
 
 	if (sc->failed)
 		return;
 	call(sc, &sc->parent, PUP_MADVISE, buf, PG, MADV_NOHUGEPAGE);
 	call(sc, &sc->parent, PUP_FILL, buf, PG, PIN_OLD);
-	/*
-	 * The new page waits in this CPU's LRU batch, which holds a reference
-	 * of its own, until the batch is full: 64 more new pages (batches hold
-	 * 15 or 31) drain it, so the refcounts below are the mapping's and the
-	 * pipe's only.  The scratch pages are in no region.
-	 */
-	scratch = call(sc, &sc->parent, PUP_MMAP, 64 * PG, 0, PROT_READ | PROT_WRITE);
-	if (sc->failed)
-		return;
-	call(sc, &sc->parent, PUP_MADVISE, scratch, 64 * PG, MADV_NOHUGEPAGE);
-	call(sc, &sc->parent, PUP_WRITE, scratch, 64 * PG, 1);
+	drain_lru_batch(sc);
 	observe_told(sc, "parent writes a private page (and 64 elsewhere, to drain this CPU's LRU batch)",
 		     buf, "wrote", tell_first_write, NULL);
 	n = call(sc, &sc->parent, PUP_VMSPLICE, buf, PG, 0);

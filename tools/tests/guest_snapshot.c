@@ -73,7 +73,7 @@ TEST(private_page_before_fork)
 		const struct cowtrace_page *r = page_at(&s, buf + i * PAGE);
 
 		EXPECT_TRUE(PTE(r, PRESENT) && PTE(r, WRITE) && PTE(r, DIRTY));
-		EXPECT_TRUE(PG(r, ANON) && PG(r, ANON_EXCL));
+		EXPECT_TRUE(PG(r, ANON) && EXCLUSIVE(&s, r));
 		EXPECT_EQ(r->mapcount, 1);
 		EXPECT_EQ(r->folio_mapcount, 1);
 		EXPECT_GE(r->refcount, 1);
@@ -127,7 +127,7 @@ TEST(child_write_copies)
 	b = page_at(&cs, f.buf);
 	/* the child got a new page, writable and its own */
 	EXPECT_NE(b->pfn, a0->pfn);
-	EXPECT_TRUE(PTE(b, WRITE) && PG(b, ANON_EXCL));
+	EXPECT_TRUE(PTE(b, WRITE) && EXCLUSIVE(&cs, b));
 	EXPECT_EQ(b->mapcount, 1);
 	/* the parent kept the old page, still read-only, now mapped once */
 	EXPECT_EQ(a->pfn, a0->pfn);
@@ -161,7 +161,7 @@ TEST(parent_write_after_child_reuses)
 	EXPECT_EQ(a->pfn, b->pfn);
 	EXPECT_FALSE(PTE(b, WRITE));
 	EXPECT_TRUE(PTE(a, WRITE));
-	EXPECT_TRUE(PG(a, ANON_EXCL));
+	EXPECT_TRUE(EXCLUSIVE(&after, a));
 	EXPECT_EQ(a->mapcount, 1);
 	ct_snapshot_free(&before);
 	ct_snapshot_free(&after);
@@ -312,10 +312,10 @@ TEST(thp_pmd_mapped_and_shared_after_fork)
 		if (ct_failed())
 			ct_abort();
 	}
-	EXPECT_TRUE(PG(a, HEAD) && PTE(a, WRITE) && PG(a, ANON_EXCL));
+	EXPECT_TRUE(PG(a, HEAD) && PTE(a, WRITE) && EXCLUSIVE(&ps, a));
 	/* a whole-mapped folio's exclusivity is its head's, on every page */
 	EXPECT_TRUE(PG(page_at(&ps, buf + PAGE), TAIL) &&
-		    PG(page_at(&ps, buf + PAGE), ANON_EXCL));
+		    EXCLUSIVE(&ps, page_at(&ps, buf + PAGE)));
 	ct_snapshot_free(&ps);
 
 	must_fork(&p, &c);
@@ -467,7 +467,7 @@ TEST(swap_entries)
 		EXPECT_TRUE(PTE(r, SWAP));
 		EXPECT_FALSE(PTE(r, PRESENT));
 		/* swapped out while exclusive: the swap PTE remembers it */
-		EXPECT_TRUE(PG(r, ANON_EXCL));
+		EXPECT_TRUE(EXCLUSIVE(&s, r));
 	}
 	ct_snapshot_free(&s);
 	/* swap it back in: present and exclusive again */

@@ -136,6 +136,20 @@ void crosscheck(const struct ct_snapshot *mod, const struct ct_snapshot *proc)
 #endif
 
 /*
+ * Before 5.14 there is no MADV_POPULATE_READ: read each page through
+ * /proc/self/mem instead, whose GUP faults the page into our page tables as
+ * an access would, but answers EIO rather than SIGBUS past a file's end.
+ */
+static void populate_by_reading(int mem, unsigned long lo, unsigned long hi)
+{
+	char byte;
+
+	for (; lo < hi; lo += PAGE)
+		if (pread(mem, &byte, 1, (off_t)lo) < 0 && errno != EIO)
+			break;
+}
+
+/*
  * The observer must not move what it observes.  fork() copies no PTEs of file
  * mappings, so this process would fault in libc text (raising the mapcount of
  * pages the target shares) the first time it runs a code path between two
@@ -145,6 +159,7 @@ static void populate_self(void)
 {
 	static int done;
 	char line[512];
+	int mem;
 	FILE *f;
 
 	if (done++)
@@ -152,15 +167,21 @@ static void populate_self(void)
 	f = fopen("/proc/self/maps", "r");
 	if (!f)
 		return;
+	mem = open("/proc/self/mem", O_RDONLY);
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long lo, hi;
 		char perms[5];
 
-		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) == 3 &&
-		    perms[0] == 'r' && !strstr(line, "[vsyscall]") &&
-		    !strstr(line, "[vvar]"))
-			madvise((void *)lo, hi - lo, MADV_POPULATE_READ);
+		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) != 3 ||
+		    perms[0] != 'r' || strstr(line, "[vsyscall]") ||
+		    strstr(line, "[vvar]"))
+			continue;
+		if (madvise((void *)lo, hi - lo, MADV_POPULATE_READ) &&
+		    errno == EINVAL && mem >= 0)
+			populate_by_reading(mem, lo, hi);
 	}
+	if (mem >= 0)
+		close(mem);
 	fclose(f);
 }
 

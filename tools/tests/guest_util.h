@@ -53,5 +53,12 @@ int thp_enabled(void);
 
 #define PTE(r, bit) (!!((r)->flags & COWTRACE_PTE_##bit))
 #define PG(r, bit) (!!((r)->flags & COWTRACE_PG_##bit))
+/*
+ * "r is PageAnonExclusive", as snapshot s can know it: before 5.19 the
+ * kernel has no such flag, the snapshot marks it unavailable, and no page
+ * may carry the bit.
+ */
+#define EXCLUSIVE(s, r) (((s)->unavailable & CT_UNAVAIL_ANON_EXCL) ? \
+			 !PG(r, ANON_EXCL) : PG(r, ANON_EXCL))
 
 #endif
