@@ -414,6 +414,36 @@ static void count_page(struct page_totals *t, const struct cowtrace_page *r)
 	t->swap += !!(f & COWTRACE_PTE_SWAP);
 }
 
+/*
+ * Walk all of it->mm, chunk by chunk, adding every VMA and page to @t.
+ * Returns 0, the walk's error, or -EINTR: a killed reader stops after the
+ * chunk it is in, not after the whole mm.
+ */
+static int summary_count(struct view_iter *it, struct page_totals *t)
+{
+	unsigned int i;
+	int why;
+
+	view_rewind(it);
+	it->w.pages = it->pages;
+	it->w.vmas = it->vmas;
+	it->w.names = NULL;
+	do {
+		why = cowtrace_walk_chunk(&it->w);
+		if (why < 0)
+			return why;
+		for (i = 0; i < it->w.nr_vmas; i++) {
+			t->vmas++;
+			t->cow_vmas += !!(it->vmas[i].flags & COWTRACE_VMA_COW);
+		}
+		for (i = 0; i < it->w.nr_pages; i++)
+			count_page(t, &it->pages[i]);
+		if (why != COWTRACE_WALK_DONE && fatal_signal_pending(current))
+			return -EINTR;
+	} while (why != COWTRACE_WALK_DONE);
+	return 0;
+}
+
 static int summary_show(struct seq_file *m, void *v)
 {
 	struct cowtrace_mm_info info = {};
@@ -421,8 +451,7 @@ static int summary_show(struct seq_file *m, void *v)
 	struct task_struct *task;
 	struct view_iter *it;
 	struct mm_struct *mm;
-	unsigned int i;
-	int err = 0, why;
+	int err = 0;
 
 	mm = grab_target_mm(&task);
 	if (IS_ERR(mm))
@@ -435,29 +464,7 @@ static int summary_show(struct seq_file *m, void *v)
 	cowtrace_mm_info(mm, task, &info);
 	info.mm_count--; /* grab_target_mm()'s mmgrab() */
 	it->mm = mm;
-	view_rewind(it);
-	it->w.pages = it->pages;
-	it->w.vmas = it->vmas;
-	it->w.names = NULL;
-	do {
-		why = cowtrace_walk_chunk(&it->w);
-		if (why < 0) {
-			err = why;
-			break;
-		}
-		for (i = 0; i < it->w.nr_vmas; i++) {
-			t.vmas++;
-			t.cow_vmas += !!(it->vmas[i].flags & COWTRACE_VMA_COW);
-		}
-		for (i = 0; i < it->w.nr_pages; i++)
-			count_page(&t, &it->pages[i]);
-		/* a killed reader stops here, not after the whole mm */
-		if (why != COWTRACE_WALK_DONE &&
-		    fatal_signal_pending(current)) {
-			err = -EINTR;
-			break;
-		}
-	} while (why != COWTRACE_WALK_DONE);
+	err = summary_count(it, &t);
 	mmput(mm);
 	if (err)
 		goto out;
@@ -516,3 +523,7 @@ void cowtrace_text_exit(void)
 	put_pid(target_pid);
 	target_pid = NULL;
 }
+
+#ifdef COWTRACE_KUNIT
+#include "../kunit/text-kunit.h"
+#endif
