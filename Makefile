@@ -3,6 +3,8 @@
 #   make              module (against KDIR) and the cowtrace tool
 #   make check        every test: host unit tests, module build, guest suites
 #   make kunit        the KUnit suites in the debug kernel
+#   make fuzz         the coverage-guided (KCOV) ioctl fuzzer, long, on a debug
+#                     kernel: FUZZ_CALLS, FUZZ_KERNEL, FUZZ_SEED, FUZZ_TIMEOUT
 #   make bench        the benchmarks; writes docs/benchmarks.md
 #   make demo         watch COW happen (native if modules load, else in QEMU)
 #   make walkthrough-python, walkthrough-prefork, walkthrough-spawn
@@ -21,7 +23,7 @@ DESTDIR ?=
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 DKMS_SRC := $(DESTDIR)/usr/src/cowtrace-$(VERSION)
 
-.PHONY: all module tools check kunit bench demo install install-module dkms clean \
+.PHONY: all module tools check kunit fuzz bench demo install install-module dkms clean \
 	walkthrough-python walkthrough-prefork walkthrough-spawn
 
 all: module tools
@@ -43,6 +45,21 @@ check:
 
 kunit:
 	scripts/kunit
+
+# make check runs fuzz_kcov at its default call count; this runs it longer.
+# The guest's time follows the calls: the fuzzer's own alarm allows 100 ms a
+# call (TCG with KASAN takes tens), and the guest more, boot included.
+FUZZ_KERNEL ?= debug
+FUZZ_CALLS ?= 50000
+FUZZ_SEED ?=
+FUZZ_TIMEOUT ?= $(shell echo $$((900 + $(FUZZ_CALLS) / 8)))
+
+fuzz:
+	$(MAKE) -C tools tests
+	scripts/build-module $(FUZZ_KERNEL) >/dev/null
+	scripts/vm-run --kernel $(FUZZ_KERNEL) --timeout $(FUZZ_TIMEOUT) --insmod --fail-on-splat -- \
+		env COWTRACE_FUZZ_CALLS=$(FUZZ_CALLS) $(if $(FUZZ_SEED),COWTRACE_FUZZ_SEED=$(FUZZ_SEED)) \
+		tools/tests/bin/fuzz_kcov
 
 bench:
 	scripts/bench

@@ -341,7 +341,9 @@ static inline void cowtrace_pte_unmap(pte_t *pte)
  * has no PTE mappings of its own (a hugetlb folio is only ever mapped whole),
  * so it counts 0, as folio_precise_page_mapcount() (/proc/kpagecount) and
  * folio_mapcount() count it.  On 5.10 and 6.1 hugetlb keeps no type there
- * and page_mapcount() reads the word raw: so does this.
+ * and page_mapcount() reads the word raw: so does this.  A small folio's
+ * page is always counted; a large folio's is not without CONFIG_PAGE_MAPCOUNT
+ * (COWTRACE_HAS_PAGE_MAPCOUNT below), and reads 0.
  */
 static inline int cowtrace_page_own_mapcount(struct page *page)
 {
@@ -360,9 +362,10 @@ static inline int cowtrace_page_own_mapcount(struct page *page)
  * Up to 6.11 this is page_mapcount(): for a page of an anonymous or hugetlb
  * large folio it adds the folio's entire (PMD/PUD) mappings to the page's own
  * PTE mappings (5.10's __page_mapcount() sums the same as 6.1's).  For file
- * THP on 5.10 and 6.1 _mapcount already counts both.  From
- * 6.12 it is the same sum, what folio_precise_page_mapcount() (internal to
- * fs/proc) computes for /proc/kpagecount.
+ * THP on 5.10 and 6.1 _mapcount already counts both.  From 6.12 it is the
+ * same sum, what folio_precise_page_mapcount() (internal to fs/proc) computes
+ * for /proc/kpagecount; without per-page counts (COWTRACE_HAS_PAGE_MAPCOUNT
+ * below) it would miss a large folio's PTE mappings, and is not used.
  */
 static inline unsigned int cowtrace_page_mapcount(struct page *page)
 {
@@ -379,16 +382,73 @@ static inline unsigned int cowtrace_page_mapcount(struct page *page)
 }
 
 /*
- * On every kernel above, a page's mapcount is its own PTE mappings
- * (cowtrace_page_own_mapcount()) plus a term that is the same for every page
- * of its folio: the folio's entire (PMD/PUD) mappings, less 5.10's and 6.1's
- * DoubleMap correction.  The walker reads that term once per folio, and for
- * each of a THP's 512 pages only the page's own count.
+ * Whether the kernel counts each page's own PTE mappings.  6.15 made that
+ * optional: with CONFIG_NO_PAGE_MAPCOUNT (experimental, the complement of
+ * CONFIG_PAGE_MAPCOUNT) rmap keeps only folio-wide counts for a large folio
+ * and leaves every page's _mapcount at -1, so no page of a PTE-mapped THP
+ * says how many page tables map it.  A 2026 RFC would make that the only
+ * behaviour, and the option may then go: test for CONFIG_PAGE_MAPCOUNT,
+ * which would go with it.  Without it the module clears
+ * COWTRACE_FEAT_PAGE_MAPCOUNT.
+ */
+#if COWTRACE_BEFORE(6, 15) || defined(CONFIG_PAGE_MAPCOUNT)
+#define COWTRACE_HAS_PAGE_MAPCOUNT 1
+#else
+#define COWTRACE_HAS_PAGE_MAPCOUNT 0
+#endif
+
+/*
+ * The average mapcount of a large folio's pages, rounded to the nearest and
+ * at least 1 if any page is mapped: fs/proc's folio_average_page_mapcount()
+ * (internal, not exported), which /proc/kpagecount and smaps report without
+ * CONFIG_PAGE_MAPCOUNT.  Exact for a folio mapped only whole (hugetlb, a
+ * PMD-mapped THP), where it is the entire mapcount.
+ */
+#if !COWTRACE_HAS_PAGE_MAPCOUNT
+static inline int cowtrace_folio_average_page_mapcount(struct folio *folio)
+{
+	int mapcount = folio_large_mapcount(folio);
+	int entire = folio_entire_mapcount(folio);
+	int avg;
+
+	if (mapcount <= 0)
+		return 0;
+	if (mapcount <= entire)
+		return entire;
+	mapcount -= entire;
+	avg = ((unsigned int)mapcount + folio_nr_pages(folio) / 2) >>
+	      folio_order(folio);
+	return max(avg + entire, 1);
+}
+#endif
+
+/*
+ * Where pages are counted, a large folio page's mapcount is its own PTE
+ * mappings (cowtrace_page_own_mapcount()) plus a term that is the same for
+ * every page of its folio: the folio's entire (PMD/PUD) mappings, less 5.10's
+ * and 6.1's DoubleMap correction.  The walker reads that term once per
+ * folio, and for each of a THP's 512 pages only the page's own count
+ * (cowtrace_large_page_mapcount()).  Where they are not, the term is the
+ * whole figure: the folio's average, as /proc/kpagecount gives it there.
  */
 static inline int cowtrace_folio_mapcount_base(struct folio *folio)
 {
+#if COWTRACE_HAS_PAGE_MAPCOUNT
 	return cowtrace_page_mapcount(&folio->page) -
 	       cowtrace_page_own_mapcount(&folio->page);
+#else
+	return cowtrace_folio_average_page_mapcount(folio);
+#endif
+}
+
+/* @page of a large folio whose cowtrace_folio_mapcount_base() is @base */
+static inline int cowtrace_large_page_mapcount(int base, struct page *page)
+{
+#if COWTRACE_HAS_PAGE_MAPCOUNT
+	return base + cowtrace_page_own_mapcount(page);
+#else
+	return base;
+#endif
 }
 
 /*

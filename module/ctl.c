@@ -127,8 +127,10 @@ static long ioctl_version(struct file *file, void __user *uarg)
 	v.run_rec_size = sizeof(struct cowtrace_page_run);
 	v.reserved = 0;
 	v.kernel_version = COWTRACE_KERNEL;
-	v.features = COWTRACE_FEAT_PAGE_MAPCOUNT | COWTRACE_FEAT_RUNS |
-		     COWTRACE_FEAT_MMAP;
+	v.features = COWTRACE_FEAT_RUNS | COWTRACE_FEAT_MMAP;
+	/* without it a THP page's mapcount is its folio's average */
+	if (COWTRACE_HAS_PAGE_MAPCOUNT)
+		v.features |= COWTRACE_FEAT_PAGE_MAPCOUNT;
 	if (IS_ENABLED(CONFIG_KRETPROBES))
 		v.features |= COWTRACE_FEAT_TRACE;
 	if (IS_ENABLED(CONFIG_MEM_SOFT_DIRTY))

@@ -301,6 +301,14 @@ static void forget_folio_facts(struct cowtrace_walk *w)
 	w->valid_subsection = ULONG_MAX;
 }
 
+/* @page of the large folio whose facts w->folio_facts holds */
+static __always_inline u32 large_page_mapcount(struct cowtrace_walk *w,
+					       struct page *page)
+{
+	return cowtrace_large_page_mapcount(w->folio_facts.page_mapcount_base,
+					    page);
+}
+
 /*
  * What struct page says.  Called with the PTE or PMD lock held, so the page
  * stays mapped, and so allocated, while it is read.  @entire: the folio is
@@ -325,8 +333,7 @@ static __always_inline void fill_page(struct cowtrace_walk *w,
 		return;
 	}
 	flags |= page == &folio->page ? COWTRACE_PG_HEAD : COWTRACE_PG_TAIL;
-	rec->mapcount = w->folio_facts.page_mapcount_base +
-			cowtrace_page_own_mapcount(page);
+	rec->mapcount = large_page_mapcount(w, page);
 	/*
 	 * A folio mapped whole (a PMD-mapped THP, hugetlb) keeps
 	 * PG_anon_exclusive on its head page only; a PTE-mapped one keeps it
@@ -601,8 +608,7 @@ static void walk_leaf(struct walk_state *s, pte_t entry, unsigned long pfn,
 			 */
 			if (tail_run && page != &folio->page &&
 			    tail_run->first.mapcount ==
-				    w->folio_facts.page_mapcount_base +
-					    cowtrace_page_own_mapcount(page)) {
+				    large_page_mapcount(w, page)) {
 				tail_run->nr_pages++;
 				continue;
 			}

@@ -21,10 +21,16 @@ die() { printf 'cowtrace: error: %s\n' "$*" >&2; exit 1; }
 #   debug            KUnit/KASAN/lockdep/DEBUG_VM kernel from bookworm's linux-source
 #   debug-backports  the same from bookworm-backports' linux-source
 #   newest-source    the newest linux-source Debian carries (sid), prepared for
-#                    compiling the module (with KUnit); it is not booted
+#                    compiling the module (with KUnit, CONFIG_NO_PAGE_MAPCOUNT);
+#                    it is not booted
+#   debug-newest     the debug kernel built from that source, with
+#                    CONFIG_NO_PAGE_MAPCOUNT (scripts/newest-source.config)
 COWTRACE_KERNELS="stock backports trixie mainline bullseye debug debug-backports newest-source"
+# debug-newest: the one booted kernel without per-page mapcounts; a build of
+# 10-20 minutes, so only on request (KERNELS=debug-newest) for now.
+COWTRACE_KERNELS_OPTIONAL="debug-newest"
 # Kernels that boot in the guest (every one but newest-source).
-COWTRACE_BOOTABLE="stock backports trixie mainline bullseye debug debug-backports"
+COWTRACE_BOOTABLE="stock backports trixie mainline bullseye debug debug-backports debug-newest"
 
 # Debian suite each kernel comes from.
 kernel_suite() {
@@ -34,8 +40,8 @@ kernel_suite() {
 	trixie) echo trixie ;;
 	mainline) echo trixie-backports ;;
 	bullseye) echo bullseye ;;
-	newest-source) echo sid ;;
-	*) die "unknown kernel '$1' (known: $COWTRACE_KERNELS)" ;;
+	newest-source | debug-newest) echo sid ;;
+	*) die "unknown kernel '$1' (known: $COWTRACE_KERNELS $COWTRACE_KERNELS_OPTIONAL)" ;;
 	esac
 }
 

@@ -245,6 +245,7 @@ void ct_json_snapshot_header(struct json *j, const struct ct_snapshot *s,
 		{ CT_UNAVAIL_FOLIO_MAPCOUNT, "folio_mapcount" },
 		{ CT_UNAVAIL_PTE_MISC, "special" }, { CT_UNAVAIL_PAGE_MISC, "order" },
 		{ CT_UNAVAIL_KSM, "ksm" },	  { CT_UNAVAIL_ANON_EXCL, "anon_exclusive" },
+		{ CT_UNAVAIL_PAGE_MAPCOUNT, "page_mapcount" },
 	};
 
 	json_kuint(j, "cowtrace", 1);
@@ -289,6 +290,7 @@ void ct_json_page(struct json *j, const struct ct_snapshot *s,
 {
 	uint32_t f = r->flags, u = s->unavailable;
 	int page = !!(f & COWTRACE_PG_PAGE);
+	int average = ct_mapcount_is_average(s, r);
 
 	json_object(j);
 	json_kuint(j, "addr", r->addr);
@@ -302,8 +304,11 @@ void ct_json_page(struct json *j, const struct ct_snapshot *s,
 	json_kbool(j, "swap", f & COWTRACE_PTE_SWAP);
 	if (f & COWTRACE_PTE_SWAP)
 		json_kuint(j, "swap_type", r->swap_type);
+	/* a THP page's own count unknown: its folio's average, named so */
 	json_key(j, "mapcount");
-	page ? json_uint(j, r->mapcount) : json_null(j);
+	page && !average ? json_uint(j, r->mapcount) : json_null(j);
+	if (average)
+		json_kuint(j, "mapcount_average", r->mapcount);
 	json_key(j, "folio_mapcount");
 	page && !(u & CT_UNAVAIL_FOLIO_MAPCOUNT) ? json_uint(j, r->folio_mapcount) :
 						  json_null(j);

@@ -124,8 +124,10 @@ static void print_header(const struct ct_snapshot *s)
 	printf("pid %u (%s)  source %s  kernel %s  taken %s\n", s->pid,
 	       s->mm.comm[0] ? s->mm.comm : "?",
 	       s->source == CT_SOURCE_MODULE ? "module" : "procfs", s->kernel, when);
-	if (s->unavailable)
+	if (s->source == CT_SOURCE_PROCFS)
 		printf("(procfs source: write, dirty, young, refcount and folio mapcount are unavailable: '?')\n");
+	if (s->unavailable & CT_UNAVAIL_PAGE_MAPCOUNT)
+		printf("(this kernel counts no pages of a THP (CONFIG_NO_PAGE_MAPCOUNT): a THP page's MAP is its folio's average, '~')\n");
 }
 
 /*
@@ -240,7 +242,9 @@ static void print_pages(const struct ct_snapshot *s, const char *spec,
 			continue;
 		ct_pte_letters(s, r, pte);
 		if (r->flags & COWTRACE_PG_PAGE) {
-			snprintf(map, sizeof(map), "%u", r->mapcount);
+			snprintf(map, sizeof(map), "%s%u",
+				 ct_mapcount_is_average(s, r) ? "~" : "",
+				 r->mapcount);
 			if (!(s->unavailable & CT_UNAVAIL_FOLIO_MAPCOUNT))
 				snprintf(fmap, sizeof(fmap), "%u", r->folio_mapcount);
 			if (!(s->unavailable & CT_UNAVAIL_REFCOUNT))

@@ -400,6 +400,9 @@ int ct_snapshot_module(pid_t pid, uint64_t start, uint64_t end,
 			     ver.abi_version, COWTRACE_ABI_VERSION);
 		goto out;
 	}
+	/* a module from before the feature bit was honest counts pages */
+	if (!(ver.features & COWTRACE_FEAT_PAGE_MAPCOUNT))
+		s->unavailable |= CT_UNAVAIL_PAGE_MAPCOUNT;
 	/*
 	 * Runs are fewer bytes, and a buffer mapped from the module takes
 	 * them with no copy at all; a module before either sends pages.
@@ -686,6 +689,86 @@ static int kpageflags_ksm_reliable(int kflags, long page_size)
 }
 
 /*
+ * Whether kpagecount gives a large folio's pages their folio's average
+ * (6.15+ with CONFIG_NO_PAGE_MAPCOUNT) rather than each page's own count.
+ * Ask the running kernel: fault in a THP, unmap its first page, and read
+ * that page's count.  Counted per page it is 0; the average of 511 mapped
+ * pages in 512 rounds to 1.  No THP to be had (THP off, memory too
+ * fragmented), or a folio split before it was read: the kernel's config
+ * file decides, and without one, per page (what every Debian kernel does).
+ */
+static int kpagecount_probe(int kcount, int kflags, long page_size)
+{
+	const size_t huge = 2UL << 20;
+	uint64_t e = 0, kf = 0, cnt = 0, pfn;
+	int pm, answer = -1;
+	char *map, *p;
+
+	map = mmap(NULL, 2 * huge, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED)
+		return -1;
+	p = (char *)(((uintptr_t)map + huge - 1) & ~(huge - 1));
+	madvise(p, huge, MADV_HUGEPAGE);
+	*(volatile char *)(p + page_size) = 1;
+	pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (pm < 0 || pread_u64(pm, (uintptr_t)p / page_size + 1, &e) ||
+	    !(e & PM_PRESENT))
+		goto out;
+	/* the page written is a THP's second, the one before it its head */
+	pfn = (e & PM_PFN_MASK) - 1;
+	if (pread_u64(kflags, pfn + 1, &kf) || !(kf & (1ull << KPF_THP)) ||
+	    !(kf & (1ull << KPF_COMPOUND_TAIL)) ||
+	    pread_u64(kflags, pfn, &kf) || !(kf & (1ull << KPF_COMPOUND_HEAD)) ||
+	    madvise(p, page_size, MADV_DONTNEED) ||
+	    pread_u64(kcount, pfn, &cnt) || pread_u64(kflags, pfn, &kf) ||
+	    !(kf & (1ull << KPF_COMPOUND_HEAD)))
+		goto out;
+	answer = cnt != 0;
+out:
+	if (pm >= 0)
+		close(pm);
+	munmap(map, 2 * huge);
+	return answer;
+}
+
+/* CONFIG_NO_PAGE_MAPCOUNT=y in /boot/config-RELEASE, as Debian installs it */
+static int config_no_page_mapcount(const char *release)
+{
+	char path[128], line[256];
+	int answer = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/boot/config-%s", release);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (!answer && fgets(line, sizeof(line), f))
+		answer = !strcmp(line, "CONFIG_NO_PAGE_MAPCOUNT=y\n");
+	fclose(f);
+	return answer;
+}
+
+static int kpagecount_is_average(int kcount, int kflags,
+				 const struct ct_snapshot *s)
+{
+	static int answer = -1;
+
+	if (answer < 0)
+		answer = kpagecount_probe(kcount, kflags, s->page_size);
+	if (answer < 0)
+		answer = config_no_page_mapcount(s->kernel);
+	return answer;
+}
+
+int ct_mapcount_is_average(const struct ct_snapshot *s,
+			   const struct cowtrace_page *r)
+{
+	return (s->unavailable & CT_UNAVAIL_PAGE_MAPCOUNT) &&
+	       (r->flags & COWTRACE_PG_PAGE) && (r->flags & COWTRACE_PG_THP);
+}
+
+/*
  * task->comm, as the module's MM_INFO gives it: /proc/PID/comm is the
  * same string with a newline.  Left empty if the process is gone.
  */
@@ -741,6 +824,8 @@ int ct_snapshot_procfs(pid_t pid, uint64_t start, uint64_t end,
 	}
 	if (!kpageflags_ksm_reliable(kflags, s->page_size))
 		s->unavailable |= CT_UNAVAIL_KSM;
+	if (kpagecount_is_average(kcount, kflags, s))
+		s->unavailable |= CT_UNAVAIL_PAGE_MAPCOUNT;
 	buf = malloc(BATCH * sizeof(*buf));
 	if (!buf)
 		goto nomem;

@@ -17,7 +17,13 @@ enum ct_source {
 	CT_SOURCE_PROCFS = 2,	/* /proc/PID/pagemap, kpagecount, kpageflags */
 };
 
-/* Facts a source could not give; the records hold 0 there, not a guess. */
+/*
+ * Facts a source could not give; the records hold 0 there, not a guess.
+ * PAGE_MAPCOUNT is the one exception: the kernel keeps no per-page mapcount
+ * for large folios (CONFIG_NO_PAGE_MAPCOUNT), so a THP page's record holds
+ * its folio's average per-page mapcount, which both sources report there
+ * (ct_mapcount_is_average()).
+ */
 #define CT_UNAVAIL_WRITE	(1U << 0)	/* PTE write bit */
 #define CT_UNAVAIL_DIRTY	(1U << 1)
 #define CT_UNAVAIL_YOUNG	(1U << 2)
@@ -27,6 +33,7 @@ enum ct_source {
 #define CT_UNAVAIL_PAGE_MISC	(1U << 6)	/* order, pinned, head/tail */
 #define CT_UNAVAIL_KSM		(1U << 7)	/* kpageflags' KSM bit is unreliable */
 #define CT_UNAVAIL_ANON_EXCL	(1U << 8)	/* no PageAnonExclusive before 5.19 */
+#define CT_UNAVAIL_PAGE_MAPCOUNT (1U << 9)	/* THP pages: the folio's average */
 
 struct ct_snapshot {
 	uint32_t pid;
@@ -107,6 +114,14 @@ struct ct_pfn_set {
 int ct_self_file_pfns(struct ct_pfn_set *set, struct ct_error *err);
 int ct_pfn_set_has(const struct ct_pfn_set *set, uint64_t pfn);
 void ct_pfn_set_free(struct ct_pfn_set *set);
+/*
+ * Whether the record's mapcount is its folio's average rather than its own:
+ * a THP page where the snapshot's kernel counts no pages of large folios.
+ * Small pages and hugetlb pages (mapped only whole) are exact everywhere.
+ */
+int ct_mapcount_is_average(const struct ct_snapshot *s,
+			   const struct cowtrace_page *r);
+
 /* A page record that could be one of them: present, a struct page, not anon. */
 int ct_page_is_file_page(const struct cowtrace_page *r);
 

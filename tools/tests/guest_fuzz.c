@@ -2,7 +2,7 @@
 /*
  * The ioctl ABI under hostile input, on a real kernel (the debug kernel adds
  * KASAN, lockdep and DEBUG_VM; guest-suite fails on any splat).  A seeded
- * generator (COWTRACE_FUZZ_SEED replays a run): every call gets a random
+ * generator (fuzz_gen.h; COWTRACE_FUZZ_SEED replays a run): every call gets a random
  * command word, struct size, flags, reserved fields, ranges, PIDs and buffer
  * pointers (NULL, kernel addresses, unmapped memory, read-only memory,
  * buffers that end at a PROT_NONE guard page), and must succeed or fail
@@ -17,6 +17,9 @@
  * workers included; junk written to every writable file; every module
  * parameter at its limits.  A watchdog names any call that does not come
  * back.  Iteration counts are fixed; nothing here is timed.
+ *
+ * fuzz_kcov sends the same generator's calls guided by coverage, on the
+ * kernels with KCOV.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -37,415 +40,38 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fuzz_exec.h"
 #include "guest_util.h"
+#include "watchdog.h"
 
 #define ITERATIONS 6000
 #define RACE_ROUNDS 300
-#define BIG (64 * PAGE)		/* the valid buffers */
 
-/* Every errno docs/abi.md allows an ioctl to return. */
-static const int documented[] = { EINVAL, ENOTTY, EFAULT, ESRCH, EPERM, E2BIG, EINTR,
-				  ENOMEM, EBUSY, ENOENT, EOPNOTSUPP, EAGAIN };
-
-#define NR_DOCUMENTED (sizeof(documented) / sizeof(documented[0]))
-
-/* xorshift64*: reproducible from the seed printed at the start */
-static uint64_t rng_state;
-
-/* One step of a generator; threads each step their own state. */
-static uint64_t rnd_r(uint64_t *state)
-{
-	*state ^= *state >> 12;
-	*state ^= *state << 25;
-	*state ^= *state >> 27;
-	return *state * 0x2545f4914f6cdd1dull;
-}
-
-static uint64_t rnd(void)
-{
-	return rnd_r(&rng_state);
-}
-
-/* Every test prints its seed; COWTRACE_FUZZ_SEED=0x... replays a run. */
-static void seed_rng(void)
-{
-	const char *seed = getenv("COWTRACE_FUZZ_SEED");
-
-	rng_state = seed ? strtoull(seed, NULL, 0) : 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
-	printf("# seed %#llx (COWTRACE_FUZZ_SEED replays it)\n", (unsigned long long)rng_state);
-}
-
-/* ---- every call must come back ---- */
-
-/*
- * Hang detection, not a timing assertion.  Before a call that could block,
- * a thread writes what it is about to do into its slot; a watchdog thread
- * fails the test naming that call if it is still in progress WATCHDOG_S
- * later.  The harness's alarm says which test hung; this says which call.
- * The bound is generous: TCG with KASAN is slow, never a minute per call.
- */
-#define WATCHDOG_S 60
-#define WD_SLOTS 64
-
-static struct wd_slot {
-	unsigned int gen;	/* odd while a call is in progress (a seqcount) */
-	struct timespec since;
-	char what[224];
-} wd_slots[WD_SLOTS];
-static int wd_nr_slots;
-static _Thread_local struct wd_slot *wd_mine;
-
-static void wd_check(struct wd_slot *s)
-{
-	unsigned int gen = __atomic_load_n(&s->gen, __ATOMIC_ACQUIRE);
-	struct timespec now, since = s->since;
-	char what[sizeof(s->what)];
-
-	if (!(gen & 1))
-		return;
-	memcpy(what, s->what, sizeof(what));
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	/* the call ended (or the next began) while we looked: not stuck */
-	if (__atomic_load_n(&s->gen, __ATOMIC_RELAXED) != gen)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	what[sizeof(what) - 1] = 0;
-	if (now.tv_sec - since.tv_sec > WATCHDOG_S)
-		FAIL("not ok: call did not return in %d s: %s", WATCHDOG_S, what);
-}
-
-static void *watchdog(void *arg)
-{
-	(void)arg;
-	for (;;) {
-		int n = __atomic_load_n(&wd_nr_slots, __ATOMIC_ACQUIRE);
-
-		sleep(1);
-		for (int i = 0; i < n && i < WD_SLOTS; i++)
-			wd_check(&wd_slots[i]);
-	}
-	return NULL;
-}
-
-static void wd_spawn(void)
-{
-	sigset_t all, old;
-	pthread_t t;
-
-	/* signals are for the callers: the wake timer's SIGUSR1 must not land here */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	if (pthread_create(&t, NULL, watchdog, NULL))
-		FAIL("cannot start the watchdog thread");
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_detach(t);
-}
-
-/* Name the call this thread is about to make (starts the watchdog once). */
-static void wd_begin(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void wd_begin(const char *fmt, ...)
-{
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	struct wd_slot *s = wd_mine;
-	va_list ap;
-
-	pthread_once(&once, wd_spawn);
-	if (!s) {
-		int i = __atomic_fetch_add(&wd_nr_slots, 1, __ATOMIC_ACQ_REL);
-
-		if (i >= WD_SLOTS)
-			FAIL("more than %d threads to watch", WD_SLOTS);
-		s = wd_mine = &wd_slots[i];
-	}
-	va_start(ap, fmt);
-	vsnprintf(s->what, sizeof(s->what), fmt, ap);
-	va_end(ap);
-	clock_gettime(CLOCK_MONOTONIC, &s->since);
-	__atomic_store_n(&s->gen, s->gen + 1, __ATOMIC_RELEASE);
-}
-
-/* The call named by the last wd_begin() came back. */
-static void wd_end(void)
-{
-	__atomic_store_n(&wd_mine->gen, wd_mine->gen + 1, __ATOMIC_RELEASE);
-}
-
-static uint64_t pick(const uint64_t *v, size_t n)
-{
-	return v[rnd() % n];
-}
-
-/* Memory to point at: valid, and every way a pointer can be wrong. */
-static struct {
-	char *valid;		/* BIG bytes, writable */
-	char *readonly;		/* PAGE bytes, PROT_READ */
-	char *unmapped;		/* was mapped, now is not */
-	char *edge;		/* PAGE writable bytes, then a PROT_NONE page */
-} mem;
-
-static void map_memory(void)
-{
-	char *g;
-
-	mem.valid = mmap(NULL, BIG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	mem.readonly = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	mem.unmapped = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	g = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_TRUE(mem.valid != MAP_FAILED && mem.readonly != MAP_FAILED &&
-		    mem.unmapped != MAP_FAILED && g != MAP_FAILED);
-	munmap(mem.unmapped, PAGE);
-	mprotect(g + PAGE, PAGE, PROT_NONE);
-	mem.edge = g;
-}
-
-static uint64_t any_pointer(void)
-{
-	uint64_t v[] = {
-		0,
-		(uintptr_t)mem.valid,
-		(uintptr_t)mem.valid,
-		(uintptr_t)mem.readonly,
-		(uintptr_t)mem.unmapped,
-		(uintptr_t)mem.edge + PAGE - 64,	/* runs into the guard page */
-		(uintptr_t)mem.valid + 1,		/* unaligned */
-		0xffffffff81000000ull,			/* kernel text */
-		0xffff888000000000ull,			/* the direct map */
-		0x8000000000000000ull,			/* non-canonical */
-		~0ull,
-	};
-
-	return pick(v, sizeof(v) / sizeof(v[0]));
-}
-
-static uint64_t any_capacity(void)
-{
-	uint64_t v[] = { 0, 1, 2, 7, 64, BIG / 32, BIG / 32 + 1, 4096, 65536, 0x7fffffff, ~0u };
-
-	return pick(v, sizeof(v) / sizeof(v[0]));
-}
-
-static uint64_t any_address(void)
-{
-	uint64_t v[] = {
-		0, PAGE, 0x400000, (uintptr_t)mem.valid, (uintptr_t)mem.valid + 17,
-		0x7ffffffff000ull, 0x800000000000ull, 0xffffffffffff0000ull, ~0ull,
-		rnd() & ~(PAGE - 1), rnd(),
-	};
-
-	return pick(v, sizeof(v) / sizeof(v[0]));
-}
-
-static uint32_t any_pid(pid_t live, pid_t gone)
-{
-	uint64_t v[] = { 0, 1, 2 /* kthreadd */, (uint32_t)getpid(), (uint32_t)live,
-			 (uint32_t)gone, 0x7fffffff, ~0u, rnd() & 0xffff };
-
-	return (uint32_t)pick(v, sizeof(v) / sizeof(v[0]));
-}
-
-static uint64_t any_size(uint64_t real)
-{
-	uint64_t v[] = { real, real, real, 0, 8, real - 8, real + 8, real + 4096,
-			 1ull << 40, rnd() & 0xfff };
-
-	return pick(v, sizeof(v) / sizeof(v[0]));
-}
-
-/* A command word: mostly ours, sometimes with the wrong type, nr, dir or size. */
-static unsigned long any_command(unsigned int *nr)
-{
-	static const unsigned long ours[] = {
-		COWTRACE_IOC_VERSION, COWTRACE_IOC_MM_INFO, COWTRACE_IOC_SNAPSHOT,
-		COWTRACE_IOC_TRACE_START, COWTRACE_IOC_TRACE_READ, COWTRACE_IOC_TRACE_STOP,
-	};
-	unsigned long cmd = ours[rnd() % 6];
-
-	switch (rnd() % 10) {
-	case 0:
-		cmd = _IOC(_IOC_DIR(cmd), _IOC_TYPE(cmd), rnd() & 0xff, _IOC_SIZE(cmd));
-		break;
-	case 1:
-		cmd = _IOC(rnd() & 3, _IOC_TYPE(cmd), _IOC_NR(cmd), _IOC_SIZE(cmd));
-		break;
-	case 2:
-		cmd = _IOC(_IOC_DIR(cmd), rnd() & 0xff, _IOC_NR(cmd), _IOC_SIZE(cmd));
-		break;
-	case 3:
-		cmd = _IOC(_IOC_DIR(cmd), _IOC_TYPE(cmd), _IOC_NR(cmd), rnd() & 0x3fff);
-		break;
-	}
-	*nr = _IOC_NR(cmd);
-	return cmd;
-}
-
-/* The argument struct: random bytes, then plausible-but-wrong fields. */
-static void fill_arg(unsigned int nr, uint64_t *arg, pid_t live, pid_t gone)
-{
-	for (int i = 0; i < 64; i++)
-		arg[i] = rnd() % 4 ? 0 : rnd();
-	switch (nr) {
-	case 0:
-		arg[0] = any_size(sizeof(struct cowtrace_version));
-		break;
-	case 1: {
-		struct cowtrace_mm_info *m = (void *)arg;
-
-		m->size = any_size(sizeof(*m));
-		m->pid = any_pid(live, gone);
-		m->flags = rnd() % 4 ? 0 : (uint32_t)rnd();
-		break;
-	}
-	case 2: {
-		struct cowtrace_snapshot *s = (void *)arg;
-
-		s->size = any_size(sizeof(*s));
-		/* per-page records or runs, copied or mapped, or junk */
-		s->flags = rnd() % 4 ? (rnd() % 2 ? COWTRACE_SNAP_RUNS : 0) |
-					       (rnd() % 2 ? COWTRACE_SNAP_MMAP : 0) :
-				       rnd();
-		s->pid = any_pid(live, gone);
-		s->reserved = rnd() % 4 ? 0 : (uint32_t)rnd();
-		s->start = any_address();
-		s->end = rnd() % 3 ? s->start + (rnd() % 512) * PAGE : any_address();
-		s->vmas = any_pointer();
-		s->pages = (s->flags & COWTRACE_SNAP_MMAP) && rnd() % 4 ? 0 : any_pointer();
-		s->names = any_pointer();
-		s->vma_cap = (uint32_t)any_capacity();
-		s->page_cap = (uint32_t)any_capacity();
-		s->names_cap = (uint32_t)(rnd() % 2 ? 4096 : any_capacity());
-		break;
-	}
-	case 3: {
-		struct cowtrace_trace_start *t = (void *)arg;
-
-		t->size = any_size(sizeof(*t));
-		t->flags = rnd() % 2 ? rnd() % 2 : rnd();
-		t->pid = any_pid(live, gone);
-		t->reserved = rnd() % 4 ? 0 : (uint32_t)rnd();
-		break;
-	}
-	case 4: {
-		struct cowtrace_trace_read *r = (void *)arg;
-
-		r->size = any_size(sizeof(*r));
-		/* blocking reads are interrupted by the itimer: EINTR */
-		r->flags = rnd() % 2 ? COWTRACE_READ_NONBLOCK : rnd() % 4;
-		r->events = any_pointer();
-		r->cap = (uint32_t)any_capacity();
-		r->reserved = rnd() % 4 ? 0 : (uint32_t)rnd();
-		break;
-	}
-	case 5:
-		arg[0] = any_size(sizeof(struct cowtrace_trace_stop));
-		arg[1] = rnd() % 4 ? 0 : rnd();
-		break;
-	}
-}
-
-static void on_wake(int sig)
-{
-	(void)sig;
-}
-
-/*
- * A blocked call is woken by SIGUSR1 after 50 ms, without SA_RESTART: its
- * own timer, as the harness's alarm() guards the whole test.
- */
-static timer_t wake_timer;
-
-static void make_wake_timer(void)
-{
-	struct sigaction sa = { .sa_handler = on_wake };
-	struct sigevent sev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR1 };
-
-	sigaction(SIGUSR1, &sa, NULL);
-	ASSERT_EQ(timer_create(CLOCK_MONOTONIC, &sev, &wake_timer), 0);
-}
-
-static void arm_interrupt(void)
-{
-	struct itimerspec it = { .it_value = { 0, 50 * 1000 * 1000 } };
-
-	timer_settime(wake_timer, 0, &it, NULL);
-}
-
-static void disarm_interrupt(void)
-{
-	struct itimerspec it = { 0 };
-
-	timer_settime(wake_timer, 0, &it, NULL);
-}
-
-static void stop_any_session(int fd)
-{
-	struct cowtrace_trace_stop st = { .size = sizeof(st) };
-
-	ioctl(fd, COWTRACE_IOC_TRACE_STOP, &st);
-}
-
-/* A pid that existed and is gone (reaped). */
-static pid_t gone_pid(void)
-{
-	pid_t p = fork();
-
-	if (p == 0)
-		_exit(0);
-	waitpid(p, NULL, 0);
-	return p;
-}
-
+/* The generator's calls (fuzz_gen.h), sent and judged by fuzz_exec.h. */
 TEST_TIMEOUT(random_ioctls_return_documented_errnos, 600)
 {
-	struct errno_tally t = { .allowed = documented, .nr_allowed = NR_DOCUMENTED };
-	int fd = must_open_ctl(), undocumented = 0;
-	uint64_t arg_store[64 + 1];
+	struct fuzz_verdicts v = FUZZ_VERDICTS_INIT;
+	int fd = must_open_ctl();
 	struct puppet live;
-	pid_t gone = gone_pid();
 
-	seed_rng();
-	map_memory();
-	make_wake_timer();
-	/* an output buffer, so that SNAP_MMAP calls get as far as the walk */
-	ASSERT_TRUE(mmap(NULL, 16 * PAGE, PROT_READ, MAP_SHARED, fd, 0) != MAP_FAILED);
-	must_spawn(&live);
-	must_call(&live, PUP_MMAP, 64 * PAGE, 0, PROT_READ | PROT_WRITE);
+	fuzz_exec_setup(fd, &live);
 	for (int i = 0; i < ITERATIONS; i++) {
-		unsigned int nr;
-		unsigned long cmd = any_command(&nr);
-		void *argp = arg_store;
+		struct fuzz_call c;
 		int ret, err;
 
-		fill_arg(nr, arg_store, live.pid, gone);
-		/* the argument pointer itself, now and then */
-		if (rnd() % 16 == 0)
-			argp = (void *)(uintptr_t)any_pointer();
-		wd_begin("random ioctl %d: %#lx (nr %u)", i, cmd, nr);
-		arm_interrupt();
-		ret = ioctl(fd, cmd, argp);
-		err = errno;
-		disarm_interrupt();
-		wd_end();
-		tally_errno(&t, ret ? err : 0);
-		if (ret == 0) {
-			if (nr == 3)	/* a session started: end it */
-				stop_any_session(fd);
-			continue;
-		}
-		if (ret != -1 || !errno_in(documented, NR_DOCUMENTED, err)) {
-			if (undocumented++ < 10)
-				ct_fail(__FILE__, __LINE__,
-					"ioctl %#lx (nr %u) returned %d errno %d (%s): not in docs/abi.md",
-					cmd, nr, ret, err, strerror(err));
-		}
+		fuzz_gen_call(&c);
+		err = fuzz_exec(fd, &c, "random", i, &ret);
+		fuzz_end_session(fd, &c, ret);
+		fuzz_judge(&v, &c, ret, err);
 	}
 	stop_any_session(fd);
-	print_errno_tally("random calls", &t);
-	EXPECT_EQ(undocumented, 0);
+	print_errno_tally("random calls", &v.t);
+	EXPECT_EQ(v.undocumented, 0);
 	/* the generator reached the interesting answers, not only EINVAL */
-	EXPECT_GT(t.ok, 0);
-	EXPECT_GT(t.by_errno[EFAULT], 0);
-	EXPECT_GT(t.by_errno[ESRCH], 0);
-	EXPECT_GT(t.by_errno[ENOTTY], 0);
+	EXPECT_GT(v.t.ok, 0);
+	EXPECT_GT(v.t.by_errno[EFAULT], 0);
+	EXPECT_GT(v.t.by_errno[ESRCH], 0);
+	EXPECT_GT(v.t.by_errno[ENOTTY], 0);
 	puppet_kill(&live);
 	close(fd);
 }
@@ -562,9 +188,9 @@ static pid_t churning_target(void)
 TEST_TIMEOUT(two_fds_race_a_forking_exiting_target, 600)
 {
 	struct racer snap = { .fd = must_open_ctl(),
-			      .t = { .allowed = documented, .nr_allowed = NR_DOCUMENTED } };
+			      .t = { .allowed = fuzz_documented, .nr_allowed = FUZZ_NR_DOCUMENTED } };
 	struct racer trace = { .fd = must_open_ctl(),
-			       .t = { .allowed = documented, .nr_allowed = NR_DOCUMENTED } };
+			       .t = { .allowed = fuzz_documented, .nr_allowed = FUZZ_NR_DOCUMENTED } };
 	pthread_t ts, tt;
 	pid_t target = churning_target();
 	int targets = 1, status, ts_done = 0, tt_done = 0;
@@ -1172,7 +798,7 @@ static void init_pass(struct pass *p, int fd, const struct target *t, const char
 		      uint64_t start, uint64_t end)
 {
 	*p = (struct pass){ .fd = fd, .t = t, .range = range, .start = start, .end = end,
-			    .tally = { .allowed = documented, .nr_allowed = NR_DOCUMENTED } };
+			    .tally = { .allowed = fuzz_documented, .nr_allowed = FUZZ_NR_DOCUMENTED } };
 }
 
 /* Every vma_cap x page_cap, for one mode and names_cap. */
@@ -1640,7 +1266,7 @@ static void start_readers(struct reader *r, char names[][NAME_MAX + 1], int n)
 		r[i].oflags = i % 2 ? O_NONBLOCK : 0;
 		r[i].streams = !strcmp(names[i / 2], "events");
 		r[i].rng = rng_state ^ (0x9e3779b97f4a7c15ull * (uint64_t)(i + 1));
-		r[i].t = (struct errno_tally){ .allowed = documented, .nr_allowed = NR_DOCUMENTED };
+		r[i].t = (struct errno_tally){ .allowed = fuzz_documented, .nr_allowed = FUZZ_NR_DOCUMENTED };
 		ASSERT_EQ(pthread_create(&r[i].th, NULL, read_rounds, &r[i]), 0);
 	}
 }
@@ -1760,7 +1386,7 @@ static int write_junk(const char *path, const char *val, size_t len)
 	close(fd);
 	if (n >= 0)
 		ct_fail(__FILE__, __LINE__, "%s took junk '%s'", path, shown);
-	else if (!errno_in(documented, NR_DOCUMENTED, err))
+	else if (!errno_in(fuzz_documented, FUZZ_NR_DOCUMENTED, err))
 		ct_fail(__FILE__, __LINE__, "%s: junk '%s' failed with %s, not in docs/abi.md",
 			path, shown, strerrorname_np(err));
 	return n >= 0;

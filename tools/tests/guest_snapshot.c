@@ -56,6 +56,9 @@ TEST(version_and_layout)
 	EXPECT_EQ(v.vma_rec_size, sizeof(struct cowtrace_vma));
 	EXPECT_EQ(sizeof(struct cowtrace_page), 32);
 	EXPECT_TRUE(v.features & COWTRACE_FEAT_SOFT_DIRTY);
+	/* every page counted its own mappings until 6.15 made it optional */
+	if (v.kernel_version < (6u << 16 | 15u << 8))
+		EXPECT_TRUE(v.features & COWTRACE_FEAT_PAGE_MAPCOUNT);
 	close(fd);
 }
 
@@ -394,6 +397,63 @@ TEST(hugetlb_head_mapcount_is_the_kernels)
 	munmap(p, len);
 	snprintf(val, sizeof(val), "%ld", old);
 	write_file(NR_HUGEPAGES, val);
+}
+
+/*
+ * A THP that the parent maps with its PMD and the child, after fork and
+ * MADV_DONTNEED of the first 4 KiB, with PTEs for the other 511 pages.
+ * Counted per page, the first page is mapped once (the parent's PMD) and
+ * every other twice.  A kernel that keeps no per-page count
+ * (CONFIG_NO_PAGE_MAPCOUNT) has 512 mappings of the folio, one of them
+ * entire: the average, (511 + 256) / 512 + 1, is 2 for every page.
+ * /proc/kpagecount says which the kernel does; the module's
+ * COWTRACE_FEAT_PAGE_MAPCOUNT must say the same, and its mapcounts must be
+ * the kernel's.
+ */
+TEST(thp_page_mapcount_is_the_kernels)
+{
+	struct cowtrace_version v = { .size = sizeof(v) };
+	const struct cowtrace_page *first, *second;
+	struct ct_snapshot ps, proc;
+	uint64_t buf, len = 2ul << 20;
+	struct ct_error err;
+	struct puppet p, c;
+	int fd, per_page;
+
+	if (!thp_enabled())
+		SKIP("THP not available (transparent_hugepage/enabled is never)");
+	fd = must_open_ctl();
+	ASSERT_EQ(ioctl(fd, COWTRACE_IOC_VERSION, &v), 0);
+	close(fd);
+	must_spawn(&p);
+	buf = must_call(&p, PUP_MMAP, len, PUP_MAP_ALIGN_2M, PROT_READ | PROT_WRITE);
+	must_call(&p, PUP_MADVISE, buf, len, MADV_HUGEPAGE);
+	must_call(&p, PUP_WRITE, buf, len, 7);
+	must_fork(&p, &c);
+	ASSERT_EQ(must_call(&c, PUP_MADVISE, buf, PAGE, MADV_DONTNEED), 0);
+	snap_checked(p.pid, &ps);
+	first = page_at(&ps, buf);
+	second = page_at(&ps, buf + PAGE);
+	if (COWTRACE_PAGE_LEVEL(first->flags) != COWTRACE_LEVEL_PMD)
+		SKIP("the kernel gave no THP here (memory fragmented?)");
+	per_page = kpagecount(first->pfn) == 1;
+	printf("# kpagecount counts %s\n",
+	       per_page ? "each page's own mappings" :
+			  "a THP page as its folio's average (CONFIG_NO_PAGE_MAPCOUNT)");
+	EXPECT_EQ(!!(v.features & COWTRACE_FEAT_PAGE_MAPCOUNT), per_page);
+	EXPECT_EQ(!!(ps.unavailable & CT_UNAVAIL_PAGE_MAPCOUNT), !per_page);
+	EXPECT_EQ(first->mapcount, per_page ? 1 : 2);
+	EXPECT_EQ(second->mapcount, 2);
+	EXPECT_EQ(first->folio_mapcount, 512);
+	EXPECT_EQ(ct_mapcount_is_average(&ps, first), !per_page);
+	/* the procfs source's own probe of kpagecount agrees */
+	if (ct_snapshot_procfs(p.pid, buf, buf + len, &proc, &err))
+		FAIL("procfs snapshot of %d: %s", (int)p.pid, err.msg);
+	EXPECT_EQ(!!(proc.unavailable & CT_UNAVAIL_PAGE_MAPCOUNT), !per_page);
+	ct_snapshot_free(&proc);
+	ct_snapshot_free(&ps);
+	puppet_kill(&c);
+	puppet_kill(&p);
 }
 
 #define KSM "/sys/kernel/mm/ksm/"

@@ -722,6 +722,44 @@ TEST(cli_snapshot_file_through_show_and_diff)
 }
 
 /*
+ * A snapshot from a kernel that counts no pages of a THP: the THP page's
+ * mapcount is its folio's average, which JSON gives as mapcount_average
+ * (mapcount null) and tables mark with '~'; a small page keeps its own.
+ */
+TEST(cli_marks_a_thp_average_mapcount)
+{
+	struct ct_snapshot s;
+	struct ct_error err;
+	char out[1 << 16], path[] = "/tmp/cowtrace-unit-XXXXXX", args[64], cmd[512];
+	int fd = mkstemp(path);
+
+	ASSERT_GE(fd, 0);
+	close(fd);
+	synthetic(&s, 2);
+	s.unavailable = CT_UNAVAIL_PAGE_MAPCOUNT;
+	s.pages[0] = rec(0x400000, 0x1000, ANON_PAGE, 1);
+	s.pages[1] = rec(0x401000, 0x2001, ANON_PAGE | COWTRACE_PG_THP |
+			 COWTRACE_PG_TAIL | 9 << COWTRACE_ORDER_SHIFT, 2);
+	ASSERT_EQ(ct_file_save(path, &s, &err), 0);
+	snprintf(args, sizeof(args), "show %s", path);
+	EXPECT_EQ(run_tool(args, out, sizeof(out)), 0);
+	EXPECT_TRUE(strstr(out, "CONFIG_NO_PAGE_MAPCOUNT") && strstr(out, " ~2 "));
+	EXPECT_FALSE(strstr(out, "procfs source"));
+	if (system("python3 -c 1 2>/dev/null") == 0) {
+		snprintf(cmd, sizeof(cmd),
+			 "./cowtrace show %s --json | python3 -c 'import json,sys; d=json.load(sys.stdin); "
+			 "small, thp = d[\"pages\"]; "
+			 "assert d[\"unavailable\"] == [\"page_mapcount\"]; "
+			 "assert small[\"mapcount\"] == 1 and \"mapcount_average\" not in small; "
+			 "assert thp[\"mapcount\"] is None and thp[\"mapcount_average\"] == 2'",
+			 path);
+		EXPECT_EQ(system(cmd), 0);
+	}
+	unlink(path);
+	ct_snapshot_free(&s);
+}
+
+/*
  * A test child: it runs @setup(@arg) (which _exit()s on failure), says it is
  * ready on a pipe, and waits to be killed.  Returns its pid once it is ready.
  */

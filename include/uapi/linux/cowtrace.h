@@ -68,6 +68,12 @@ struct cowtrace_version {
 #define COWTRACE_FEAT_THP		(1U << 2)	/* CONFIG_TRANSPARENT_HUGEPAGE */
 #define COWTRACE_FEAT_KSM		(1U << 3)	/* CONFIG_KSM */
 #define COWTRACE_FEAT_HUGETLB		(1U << 4)	/* CONFIG_HUGETLB_PAGE */
+/*
+ * PAGE_MAPCOUNT: the kernel counts each page's mappings, so a page's mapcount
+ * is its own.  Without it (CONFIG_NO_PAGE_MAPCOUNT, 6.15+) the mapcount of a
+ * page of a THP is its folio's average per-page mapcount, as
+ * /proc/kpagecount reports it there (docs/abi.md).
+ */
 #define COWTRACE_FEAT_PAGE_MAPCOUNT	(1U << 5)	/* per-page mapcount is exact */
 #define COWTRACE_FEAT_TRACE		(1U << 6)	/* event tracing (kprobes) */
 #define COWTRACE_FEAT_RUNS		(1U << 7)	/* COWTRACE_SNAP_RUNS */
