@@ -47,8 +47,8 @@ kunit:
 	scripts/kunit
 
 # make check runs fuzz_kcov at its default call count; this runs it longer.
-# The guest's time follows the calls: the fuzzer's own alarm allows 100 ms a
-# call (TCG with KASAN takes tens), and the guest more, boot included.
+# The guest's time follows the calls: the fuzzer's own alarm allows 50 ms a
+# call (TCG with KASAN takes about 10), and the guest more, boot included.
 FUZZ_KERNEL ?= debug
 FUZZ_CALLS ?= 50000
 FUZZ_SEED ?=

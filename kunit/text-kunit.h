@@ -28,8 +28,12 @@ static void summary_suite_exit(struct kunit_suite *suite)
 	mmput(summary_mm);
 }
 
-/* SUMMARY_PAGES written pages in summary_mm; 0 if there is no room */
-static unsigned long summary_map_pages(struct kunit *test)
+/*
+ * SUMMARY_PAGES written pages in summary_mm; 0 if there is no room or a
+ * write failed.  No assertion while the mm is in use: a failed one would end
+ * the test's kthread still holding it.
+ */
+static unsigned long summary_map_pages(void)
 {
 	unsigned long addr, i;
 
@@ -43,24 +47,32 @@ static unsigned long summary_map_pages(struct kunit *test)
 	for (i = 0; i < SUMMARY_PAGES; i++) {
 		char __user *page = (char __user *)addr + i * PAGE_SIZE;
 
-		KUNIT_ASSERT_EQ(test, put_user(1, page), 0);
+		if (put_user(1, page)) {
+			vm_munmap(addr, SUMMARY_PAGES * PAGE_SIZE);
+			addr = 0;
+			break;
+		}
 	}
 	kthread_unuse_mm(summary_mm);
 	return addr;
 }
 
-/* a fresh iterator over summary_mm for each walk, as summary_show() takes */
-static int summary_walk(struct page_totals *t)
+static void summary_unmap_pages(unsigned long addr)
 {
-	struct view_iter *it = kvzalloc(sizeof(*it), GFP_KERNEL);
-	int err;
+	kthread_use_mm(summary_mm);
+	vm_munmap(addr, SUMMARY_PAGES * PAGE_SIZE);
+	kthread_unuse_mm(summary_mm);
+}
 
-	if (!it)
-		return -ENOMEM;
+/*
+ * A walk over summary_mm as summary_show() does it, with an iterator
+ * allocated before any signal is sent: vmalloc gives up for a killed task.
+ */
+static int summary_walk(struct view_iter *it, struct page_totals *t)
+{
+	memset(it, 0, sizeof(*it));
 	it->mm = summary_mm;
-	err = summary_count(it, t);
-	kvfree(it);
-	return err;
+	return summary_count(it, t);
 }
 
 /*
@@ -73,26 +85,36 @@ static int summary_walk(struct page_totals *t)
 static void summary_stops_for_a_fatal_signal(struct kunit *test)
 {
 	struct page_totals whole = {}, killed = {};
-	unsigned long addr = summary_map_pages(test);
+	struct view_iter *it;
+	unsigned long addr;
+	bool pending;
+	int err;
 
-	if (!addr)
-		kunit_skip(test, "no room for %lu pages in insmod's mm",
+	it = kvzalloc(sizeof(*it), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, it);
+	addr = summary_map_pages();
+	if (!addr) {
+		kvfree(it);
+		kunit_skip(test,
+			   "cannot map and write %lu pages in insmod's mm",
 			   SUMMARY_PAGES);
-	KUNIT_EXPECT_EQ(test, summary_walk(&whole), 0);
+	}
+	KUNIT_EXPECT_EQ(test, summary_walk(it, &whole), 0);
 	KUNIT_EXPECT_GE(test, whole.present, SUMMARY_PAGES);
 
 	/* a kthread ignores signals unless it allows them */
 	allow_signal(SIGKILL);
 	send_sig(SIGKILL, current, 1);
-	KUNIT_ASSERT_TRUE(test, fatal_signal_pending(current));
-	KUNIT_EXPECT_EQ(test, summary_walk(&killed), -EINTR);
+	pending = fatal_signal_pending(current);
+	err = summary_walk(it, &killed);
 	flush_signals(current);
 	disallow_signal(SIGKILL);
-	KUNIT_EXPECT_LE(test, killed.pages, COWTRACE_CHUNK_PAGES);
+	kvfree(it);
+	summary_unmap_pages(addr);
 
-	kthread_use_mm(summary_mm);
-	vm_munmap(addr, SUMMARY_PAGES * PAGE_SIZE);
-	kthread_unuse_mm(summary_mm);
+	KUNIT_ASSERT_TRUE(test, pending);
+	KUNIT_EXPECT_EQ(test, err, -EINTR);
+	KUNIT_EXPECT_LE(test, killed.pages, COWTRACE_CHUNK_PAGES);
 }
 
 static struct kunit_case summary_test_cases[] = {

@@ -220,16 +220,21 @@ static size_t in_text(const struct kcov *k, uint64_t offset, size_t n)
  */
 static uint64_t kaslr_guess(void)
 {
+	/* kallsyms, like the sections, hides addresses at kptr_restrict 2 */
+	int lowered = read_long(KPTR_RESTRICT) == 2 && !write_file(KPTR_RESTRICT, "1");
 	FILE *f = fopen("/proc/kallsyms", "r");
 	unsigned long long addr = 0;
 	char line[256], sym[128], type;
 
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%llx %c %127s", &addr, &type, sym) == 3 && !strcmp(sym, "_text"))
-			break;
-	fclose(f);
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "%llx %c %127s", &addr, &type, sym) == 3 &&
+			    !strcmp(sym, "_text"))
+				break;
+		fclose(f);
+	}
+	if (lowered)
+		write_file(KPTR_RESTRICT, "2");
 	return addr > START_KERNEL ? addr - START_KERNEL : 0;
 }
 
