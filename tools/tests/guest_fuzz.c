@@ -729,12 +729,12 @@ static void run_combo(struct pass *p, const struct combo *c)
 		if (caps_invalid(c)) {
 			if (err != EINVAL)
 				combo_fail(p, c, "docs/abi.md says EINVAL, got %s",
-					   err ? strerrorname_np(err) : "success");
+					   err ? errno_name(err) : "success");
 			return;
 		}
 		if (err) {	/* the buffers are valid and the target lives */
 			if (err != ENOMEM)
-				combo_fail(p, c, "%s at start=%#llx, call %u", strerrorname_np(err),
+				combo_fail(p, c, "%s at start=%#llx, call %u", errno_name(err),
 					   (unsigned long long)start, call);
 			return;
 		}
@@ -1247,7 +1247,7 @@ static int start_session(int fd, pid_t pid, uint64_t flags)
 	err = ioctl(fd, COWTRACE_IOC_TRACE_START, &st) ? errno : 0;
 	wd_end();
 	if (err)
-		printf("# no trace session (%s%s%s)\n", strerrorname_np(err),
+		printf("# no trace session (%s%s%s)\n", errno_name(err),
 		       err == ENOENT ? ": " : "", err == ENOENT ? st.missing : "");
 	return err;
 }
@@ -1388,7 +1388,7 @@ static int write_junk(const char *path, const char *val, size_t len)
 		ct_fail(__FILE__, __LINE__, "%s took junk '%s'", path, shown);
 	else if (!errno_in(fuzz_documented, FUZZ_NR_DOCUMENTED, err))
 		ct_fail(__FILE__, __LINE__, "%s: junk '%s' failed with %s, not in docs/abi.md",
-			path, shown, strerrorname_np(err));
+			path, shown, errno_name(err));
 	return n >= 0;
 }
 
@@ -1616,7 +1616,7 @@ static void trace_self(const char *why)
 	if (!err && val[0] && asked)
 		EXPECT_EQ(st.ring_events, ring);
 	if (err && err != ENOMEM && err != ENOENT && err != EOPNOTSUPP)
-		ct_fail(__FILE__, __LINE__, "after %s: TRACE_START: %s", why, strerrorname_np(err));
+		ct_fail(__FILE__, __LINE__, "after %s: TRACE_START: %s", why, errno_name(err));
 	if (!err)
 		stop_session(fd);
 	close(fd);
@@ -1640,7 +1640,7 @@ static void limits_of(const char *name, const char *path)
 	snprintf(vals[n++], 32, "%c%llx", 0x7f, (unsigned long long)rnd());
 	for (int i = 0; i < n; i++) {
 		int err = write_param(path, vals[i]);
-		const char *said = err ? strerrorname_np(err) : "taken";
+		const char *said = err ? errno_name(err) : "taken";
 
 		read_param(path, now, sizeof(now));
 		printf("# %s=%s: %s, reads back %s\n", name, vals[i], said, now);
@@ -1669,7 +1669,7 @@ static void readonly_stays(const char *name, const char *path, const char *was)
 		    !strcmp(now, was))
 			continue;
 		ct_fail(__FILE__, __LINE__, "read-only %s=%s: %s, reads back %s (was %s)", name,
-			vals[i], err ? strerrorname_np(err) : "taken", now, was);
+			vals[i], err ? errno_name(err) : "taken", now, was);
 	}
 }
 

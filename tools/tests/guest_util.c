@@ -263,12 +263,21 @@ void tally_errno(struct errno_tally *t, int err)
 	t->unexpected += err && !errno_in(t->allowed, t->nr_allowed, err);
 }
 
+const char *errno_name(int e)
+{
+#if __GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32)
+	return strerrorname_np(e);
+#else
+	return strerror(e);
+#endif
+}
+
 void print_errno_tally(const char *what, const struct errno_tally *t)
 {
 	printf("# %s: %d calls, %d ok", what, t->calls, t->ok);
 	for (int e = 1; e < 256; e++)
 		if (t->by_errno[e])
-			printf(", %d %s", t->by_errno[e], strerrorname_np(e));
+			printf(", %d %s", t->by_errno[e], errno_name(e));
 	printf("\n");
 }
 

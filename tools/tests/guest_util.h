@@ -45,6 +45,8 @@ struct errno_tally {
 void tally_errno(struct errno_tally *t, int err);	/* err 0: success */
 /* "# WHAT: N calls, N ok, N EINVAL, ..." */
 void print_errno_tally(const char *what, const struct errno_tally *t);
+/* "EINVAL"; glibc before 2.32 (Debian 11) has no strerrorname_np() */
+const char *errno_name(int e);
 
 int write_file(const char *path, const char *val);
 long read_long(const char *path);
