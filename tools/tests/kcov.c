@@ -135,19 +135,31 @@ static void text_bounds(struct kcov *k, const struct section *s, int n, uint64_t
 }
 
 /*
- * Section addresses read as 0 to those kallsyms_show_value() refuses:
- * kptr_restrict 2 refuses even root.  1 shows them to CAP_SYSLOG.
+ * Kernel addresses (module sections, kallsyms) read as 0 to those
+ * kallsyms_show_value() refuses: kptr_restrict 2 refuses even root, 1
+ * shows them to CAP_SYSLOG.  Lowers 2 to 1; says whether it did.
  */
+static int show_kernel_addresses(void)
+{
+	return read_long(KPTR_RESTRICT) == 2 && !write_file(KPTR_RESTRICT, "1");
+}
+
+static void restore_kernel_addresses(int lowered)
+{
+	if (lowered)
+		write_file(KPTR_RESTRICT, "2");
+}
+
 static int read_sections_shown(const char *dir, struct section *s)
 {
-	int n = read_sections(dir, s), hidden = 1;
+	int n = read_sections(dir, s), hidden = 1, lowered;
 
 	for (int i = 0; i < n; i++)
 		hidden &= !s[i].addr;
-	if (!n || !hidden || read_long(KPTR_RESTRICT) != 2 || write_file(KPTR_RESTRICT, "1"))
+	if (!n || !hidden || !(lowered = show_kernel_addresses()))
 		return n;
 	n = read_sections(dir, s);
-	write_file(KPTR_RESTRICT, "2");
+	restore_kernel_addresses(lowered);
 	return n;
 }
 
@@ -220,8 +232,7 @@ static size_t in_text(const struct kcov *k, uint64_t offset, size_t n)
  */
 static uint64_t kaslr_guess(void)
 {
-	/* kallsyms, like the sections, hides addresses at kptr_restrict 2 */
-	int lowered = read_long(KPTR_RESTRICT) == 2 && !write_file(KPTR_RESTRICT, "1");
+	int lowered = show_kernel_addresses();
 	FILE *f = fopen("/proc/kallsyms", "r");
 	unsigned long long addr = 0;
 	char line[256], sym[128], type;
@@ -233,8 +244,7 @@ static uint64_t kaslr_guess(void)
 				break;
 		fclose(f);
 	}
-	if (lowered)
-		write_file(KPTR_RESTRICT, "2");
+	restore_kernel_addresses(lowered);
 	return addr > START_KERNEL ? addr - START_KERNEL : 0;
 }
 
