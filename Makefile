@@ -37,8 +37,10 @@ module:
 		echo "cowtrace: (make check and make demo build it for their own guest kernels)"; \
 	fi
 
+# what a user runs: the tool and the demo's workload.  The tests and benchmarks
+# (make -C tools, which builds everything) are for make check and make bench.
 tools:
-	$(MAKE) -C tools
+	$(MAKE) -C tools cowtrace workload
 
 check:
 	scripts/check

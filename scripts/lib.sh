@@ -138,17 +138,22 @@ papt_opts() {
 		-o "Dir::Cache=$dir/cache" -o Dir::State::status=/dev/null \
 		-o APT::Sandbox::User=root
 }
+# Both take the suite's lock: scripts/provision fetches and builds in two
+# lanes at once, and two lanes may want one suite (bookworm's kernel and its
+# linux-source); apt-get would fail on a list directory another one holds.
 papt() {
 	local suite=$1 opts
 	shift
 	mapfile -t opts < <(papt_opts "$suite")
-	apt-get "${opts[@]}" "$@"
+	mkdir -p "$(papt_dir "$suite")"
+	flock "$(papt_dir "$suite")/.lock" apt-get "${opts[@]}" "$@"
 }
 papt_cache() {
 	local suite=$1 opts
 	shift
 	mapfile -t opts < <(papt_opts "$suite")
-	apt-cache "${opts[@]}" "$@"
+	mkdir -p "$(papt_dir "$suite")"
+	flock "$(papt_dir "$suite")/.lock" apt-cache "${opts[@]}" "$@"
 }
 papt_source() {
 	printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' "$@"
@@ -165,7 +170,9 @@ papt_refresh() {
 		case "$1" in
 		bookworm) papt_source "$COWTRACE_MIRROR-security" "$1-security" ;;
 		esac
-	} >"$dir/sources.list"
+	} >"$dir/sources.list.$BASHPID"
+	# renamed into place: the other provisioning lane's apt may be reading it
+	mv "$dir/sources.list.$BASHPID" "$dir/sources.list"
 	if [ -n "${2:-}" ] || [ -z "$(find "$dir/lists" -maxdepth 1 -name '*Packages*' -mtime -1)" ]; then
 		papt "$1" update >/dev/null 2>&1 || die "apt-get update for $1 failed"
 	fi
@@ -189,15 +196,28 @@ papt_version() {
 	papt_cache "$1" show "$2" 2>/dev/null | awk '/^Version:/ && !v {v = $2} END {print v}'
 }
 
-# Install Debian packages that are missing; apt-get update only if needed.
-apt_ensure() {
-	local missing=() p
+# missing_packages PKG...: those of PKG that are not installed
+missing_packages() {
+	local p
 	for p in "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
-			missing+=("$p")
+			printf '%s\n' "$p"
 	done
+}
+
+# Install Debian packages that are missing; apt-get update only if needed.
+# Under a lock in the cache: provisioning lanes running side by side would
+# otherwise meet at dpkg's lock, which apt-get does not wait for.
+apt_ensure() {
+	local missing=() lock
+	mapfile -t missing < <(missing_packages "$@")
 	[ ${#missing[@]} -eq 0 ] && return 0
 	[ "$(id -u)" -eq 0 ] || die "need root to install: ${missing[*]}"
+	mkdir -p "$COWTRACE_CACHE"
+	exec {lock}>"$COWTRACE_CACHE/.apt-install.lock"
+	flock "$lock"
+	mapfile -t missing < <(missing_packages "$@")	# the other lane's, now
+	[ ${#missing[@]} -eq 0 ] && { exec {lock}>&-; return 0; }
 	log "installing ${missing[*]}"
 	if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 		"${missing[@]}" >/dev/null 2>&1; then
@@ -205,6 +225,7 @@ apt_ensure() {
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 			"${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
 	fi
+	exec {lock}>&-
 }
 
 # native_blocker: why the module cannot run on this machine's kernel, as
