@@ -11,37 +11,24 @@
 #include <linux/sched/signal.h>
 #include <linux/uaccess.h>
 
-/* insmod's mm, borrowed as walk-kunit.h does for its walk suite */
-static struct mm_struct *summary_mm;
+#include "borrowed-mm.h"
 
 /* enough written pages that the walk needs several chunks */
 #define SUMMARY_PAGES (3UL * COWTRACE_CHUNK_PAGES)
 
-static int summary_suite_init(struct kunit_suite *suite)
-{
-	summary_mm = get_task_mm(current);
-	return summary_mm ? 0 : -ESRCH;
-}
-
-static void summary_suite_exit(struct kunit_suite *suite)
-{
-	mmput(summary_mm);
-}
-
 /*
- * SUMMARY_PAGES written pages in summary_mm; 0 if there is no room or a
- * write failed.  No assertion while the mm is in use: a failed one would end
- * the test's kthread still holding it.
+ * SUMMARY_PAGES written pages in insmod's mm; 0 if there is no room or a
+ * write failed.  No assertion while the mm is in use (borrowed-mm.h).
  */
 static unsigned long summary_map_pages(void)
 {
 	unsigned long addr, i;
 
-	kthread_use_mm(summary_mm);
+	kthread_use_mm(borrowed_mm);
 	addr = vm_mmap(NULL, 0, SUMMARY_PAGES * PAGE_SIZE,
 		       PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, 0);
 	if (IS_ERR_VALUE(addr)) {
-		kthread_unuse_mm(summary_mm);
+		kthread_unuse_mm(borrowed_mm);
 		return 0;
 	}
 	for (i = 0; i < SUMMARY_PAGES; i++) {
@@ -53,25 +40,25 @@ static unsigned long summary_map_pages(void)
 			break;
 		}
 	}
-	kthread_unuse_mm(summary_mm);
+	kthread_unuse_mm(borrowed_mm);
 	return addr;
 }
 
 static void summary_unmap_pages(unsigned long addr)
 {
-	kthread_use_mm(summary_mm);
+	kthread_use_mm(borrowed_mm);
 	vm_munmap(addr, SUMMARY_PAGES * PAGE_SIZE);
-	kthread_unuse_mm(summary_mm);
+	kthread_unuse_mm(borrowed_mm);
 }
 
 /*
- * A walk over summary_mm as summary_show() does it, with an iterator
+ * A walk over borrowed_mm as summary_show() does it, with an iterator
  * allocated before any signal is sent: vmalloc gives up for a killed task.
  */
 static int summary_walk(struct view_iter *it, struct page_totals *t)
 {
 	memset(it, 0, sizeof(*it));
-	it->mm = summary_mm;
+	it->mm = borrowed_mm;
 	return summary_count(it, t);
 }
 
@@ -124,8 +111,8 @@ static struct kunit_case summary_test_cases[] = {
 
 static struct kunit_suite cowtrace_summary_suite = {
 	.name = "cowtrace_summary",
-	.suite_init = summary_suite_init,
-	.suite_exit = summary_suite_exit,
+	.suite_init = borrowed_mm_init,
+	.suite_exit = borrowed_mm_exit,
 	.test_cases = summary_test_cases,
 };
 

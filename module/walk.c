@@ -857,4 +857,5 @@ out:
 
 #ifdef COWTRACE_KUNIT
 #include "../kunit/walk-kunit.h"
+#include "../kunit/walk-mm-kunit.h"
 #endif
