@@ -38,6 +38,17 @@ static unsigned long walk_map(struct kunit *test, unsigned long len)
 	return walk_map_flags(test, len, 0);
 }
 
+/*
+ * Every case's one way out of the borrowed mm (borrowed-mm.h): unmap what
+ * it mapped, if it got that far, then stop using the mm.
+ */
+static void walk_unmap_and_unuse(unsigned long addr, unsigned long len)
+{
+	if (addr)
+		vm_munmap(addr, len);
+	kthread_unuse_mm(borrowed_mm);
+}
+
 /* Write the first byte of each of npages pages at addr; false if one failed. */
 static bool walk_write(struct kunit *test, unsigned long addr, int npages)
 {
@@ -173,9 +184,7 @@ static void walk_written_anon_pages(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, recs[i].mapcount, 1);
 	}
 out:
-	if (addr)
-		vm_munmap(addr, 8 * PAGE_SIZE);
-	kthread_unuse_mm(borrowed_mm);
+	walk_unmap_and_unuse(addr, 8 * PAGE_SIZE);
 }
 
 static void walk_read_fault_maps_zero_page(struct kunit *test)
@@ -201,9 +210,7 @@ static void walk_read_fault_maps_zero_page(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, recs[0].flags & COWTRACE_PTE_WRITE);
 	KUNIT_EXPECT_TRUE(test, is_zero_pfn(recs[0].pfn));
 out:
-	if (addr)
-		vm_munmap(addr, 2 * PAGE_SIZE);
-	kthread_unuse_mm(borrowed_mm);
+	walk_unmap_and_unuse(addr, 2 * PAGE_SIZE);
 }
 
 static void walk_write_bit_follows_write_protect(struct kunit *test)
@@ -240,9 +247,7 @@ static void walk_write_bit_follows_write_protect(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, again[0].pfn, before[0].pfn);
 	KUNIT_EXPECT_FALSE(test, again[1].flags & COWTRACE_PTE_WRITE);
 out:
-	if (addr)
-		vm_munmap(addr, 4 * PAGE_SIZE);
-	kthread_unuse_mm(borrowed_mm);
+	walk_unmap_and_unuse(addr, 4 * PAGE_SIZE);
 }
 
 static void walk_unmapped_range_is_gone(struct kunit *test)
@@ -279,9 +284,7 @@ static void walk_unmapped_range_is_gone(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, vmas[0].flags & COWTRACE_VMA_ANON_VMA);
 	KUNIT_EXPECT_EQ(test, vmas[0].backing, COWTRACE_BACKING_ANON);
 out:
-	if (addr)
-		vm_munmap(addr, 4 * PAGE_SIZE);
-	kthread_unuse_mm(borrowed_mm);
+	walk_unmap_and_unuse(addr, 4 * PAGE_SIZE);
 }
 
 static void walk_small_buffers_resume_exactly(struct kunit *test)
@@ -309,9 +312,7 @@ static void walk_small_buffers_resume_exactly(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, n_bits, n_whole);
 	KUNIT_EXPECT_EQ(test, memcmp(whole, bits, n_whole * sizeof(*whole)), 0);
 out:
-	if (addr)
-		vm_munmap(addr, 40 * PAGE_SIZE);
-	kthread_unuse_mm(borrowed_mm);
+	walk_unmap_and_unuse(addr, 40 * PAGE_SIZE);
 }
 
 static void walk_vma_record_names_and_repeats(struct kunit *test)
@@ -349,9 +350,7 @@ static void walk_vma_record_names_and_repeats(struct kunit *test)
 	KUNIT_EXPECT_GE(test, vmas[0].end, addr + 4 * PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, w.addr, addr + 2 * PAGE_SIZE);
 out:
-	if (addr)
-		vm_munmap(addr, 4 * PAGE_SIZE);
-	kthread_unuse_mm(borrowed_mm);
+	walk_unmap_and_unuse(addr, 4 * PAGE_SIZE);
 }
 
 /*
@@ -514,9 +513,7 @@ static void walk_finds_pages_among_empty_ptes(struct kunit *test)
 	}
 	KUNIT_EXPECT_EQ(test, n, want);
 out:
-	if (map)
-		vm_munmap(map, len);
-	kthread_unuse_mm(borrowed_mm);
+	walk_unmap_and_unuse(map, len);
 }
 
 /*
@@ -558,9 +555,7 @@ static void walk_budget_ends_at_the_last_pmd_of_a_pud(struct kunit *test)
 	KUNIT_EXPECT_GE(test, w.nr_pages, 1);
 	KUNIT_EXPECT_EQ(test, recs[0].addr, base + PUD_SIZE);
 out:
-	if (map)
-		vm_munmap(map, len);
-	kthread_unuse_mm(borrowed_mm);
+	walk_unmap_and_unuse(map, len);
 }
 
 static void walk_mm_info_counts(struct kunit *test)
