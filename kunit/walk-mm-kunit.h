@@ -354,6 +354,43 @@ out:
 }
 
 /*
+ * A walk given a VMA buffer and no page buffer records the VMA and goes past
+ * it, whatever its struct held before cowtrace_walk_init().  The ioctl's walk
+ * is on the stack: with a stale page pointer left there, a VMA-only walk in
+ * runs mode walked the page tables with no room for a page, stopped at the
+ * first present one and returned next == start, so a caller resuming there
+ * looped for ever (guest_fuzz saw it on 5.10).  The fields set here are the
+ * ones ioctl_snapshot() sets; the poison stands in for the rest.
+ */
+static void walk_init_leaves_no_stale_buffer(struct kunit *test)
+{
+	struct cowtrace_vma vmas[1];
+	struct cowtrace_walk w;
+	unsigned long addr;
+	int why;
+
+	memset(&w, 0x5a, sizeof(w));
+	kthread_use_mm(borrowed_mm);
+	addr = walk_map(test, 2 * PAGE_SIZE);
+	if (!addr || !walk_write(test, addr, 1))
+		goto out;
+	cowtrace_walk_init(&w, borrowed_mm, addr, addr + 2 * PAGE_SIZE);
+	w.vmas = vmas;
+	w.vma_cap = ARRAY_SIZE(vmas);
+	w.runs = NULL;
+	w.page_cap = 0;
+	w.names = NULL;
+	w.names_cap = 0;
+	why = cowtrace_walk_chunk(&w);
+	KUNIT_EXPECT_EQ(test, why, COWTRACE_WALK_DONE);
+	KUNIT_EXPECT_EQ(test, w.nr_vmas, 1);
+	KUNIT_EXPECT_EQ(test, w.nr_pages, 0);
+	KUNIT_EXPECT_EQ(test, w.addr, addr + 2 * PAGE_SIZE);
+out:
+	walk_unmap_and_unuse(addr, 2 * PAGE_SIZE);
+}
+
+/*
  * A name that does not fit ends the chunk before its VMA, and says so: the
  * reason, not the counts, is what tells a caller its names buffer is full.
  * Asked again with no more room, the walk gives the same answer at the same
@@ -575,6 +612,7 @@ static struct kunit_case walk_test_cases[] = {
 	KUNIT_CASE(walk_unmapped_range_is_gone),
 	KUNIT_CASE(walk_small_buffers_resume_exactly),
 	KUNIT_CASE(walk_vma_record_names_and_repeats),
+	KUNIT_CASE(walk_init_leaves_no_stale_buffer),
 	KUNIT_CASE(walk_names_full_is_a_reason),
 	KUNIT_CASE_PARAM(walk_finds_pages_among_empty_ptes, skip_gen_params),
 	KUNIT_CASE(walk_budget_ends_at_the_last_pmd_of_a_pud),

@@ -772,18 +772,22 @@ static void walk_vma_pages(struct walk_state *s, unsigned long end)
 	} while (addr = next, addr != end);
 }
 
+/*
+ * Every field starts cleared: a buffer pointer the caller does not set is
+ * NULL, "no records of that kind".  The ioctl's walk lives on its stack, and
+ * a stale page pointer there once sent a VMA-only walk into the page tables
+ * with no room for a page: it stopped at the first one, where it began.
+ */
 void cowtrace_walk_init(struct cowtrace_walk *w, struct mm_struct *mm,
 			unsigned long start, unsigned long end)
 {
-	w->mm = mm;
-	w->addr = start;
-	w->end = end;
-	w->last_vma_start = -1UL;
-	w->runs = NULL;
+	*w = (struct cowtrace_walk){
+		.mm = mm,
+		.end = end,
+		.addr = start,
+		.last_vma_start = -1UL,
+	};
 	forget_folio_facts(w);
-	w->nr_vmas = 0;
-	w->nr_pages = 0;
-	w->names_len = 0;
 }
 
 /*
