@@ -452,10 +452,44 @@ static inline int cowtrace_large_page_mapcount(int base, struct page *page)
 }
 
 /*
+ * Whether any page of large @folio may be mapped by a PTE.  False only where
+ * the folio's own counters say none is: then every page's own mapcount is 0,
+ * every page's mapcount is cowtrace_folio_mapcount_base(), and the folio's
+ * mapcount is its entire mapcount, so one read stands for all its pages.
+ *   hugetlb	mapped only whole, on every kernel
+ *   6.9+	_large_mapcount counts every mapping, _entire_mapcount the PMD
+ *		and PUD ones: equal, no PTE maps a page
+ *   6.2-6.8	the answer is in _nr_pages_mapped, under a mask private to
+ *		mm/ (FOLIO_PAGES_MAPPED); Debian carries none of these, so:
+ *		maybe
+ *   5.10, 6.1	an anonymous THP mapped by PMD and PTEs at once is
+ *		PageDoubleMap (__split_huge_pmd_locked() sets it while other
+ *		PMD mappings remain, and it stays until the last one goes); one
+ *		mapped by no PMD is not, and PTEs may map it; file THP has no
+ *		such flag: maybe
+ * Like every mapcount read here, this races with rmap in other mms: a
+ * snapshot is as exact as the counters are at the moment they are read.
+ */
+static inline bool cowtrace_folio_maybe_pte_mapped(struct folio *folio)
+{
+	if (folio_test_hugetlb(folio))
+		return false;
+#if COWTRACE_BEFORE(6, 2)
+	return !folio_test_anon(folio) || folio_test_double_map(folio) ||
+	       folio_entire_mapcount(folio) <= 0;
+#elif COWTRACE_BEFORE(6, 9)
+	return true;
+#else
+	return folio_large_mapcount(folio) != folio_entire_mapcount(folio);
+#endif
+}
+
+/*
  * How many page tables map any page of the folio: folio_mapcount().  On 6.1
  * that function is out of line and not exported, so its loop is repeated here;
- * it is O(folio pages), and the walker caches the result per folio.  On 5.10
- * the same sum is total_mapcount() (mm/huge_memory.c, not exported either).
+ * it is O(folio pages) unless no PTE maps the folio, and the walker caches
+ * the result per folio.  On 5.10 the same sum is total_mapcount()
+ * (mm/huge_memory.c, not exported either).
  */
 static inline unsigned int cowtrace_folio_mapcount(struct folio *folio)
 {
@@ -465,7 +499,7 @@ static inline unsigned int cowtrace_folio_mapcount(struct folio *folio)
 	if (likely(!folio_test_large(folio)))
 		return cowtrace_page_own_mapcount(&folio->page);
 	total = folio_entire_mapcount(folio);
-	if (folio_test_hugetlb(folio))
+	if (!cowtrace_folio_maybe_pte_mapped(folio))
 		return total;
 	nr = folio_nr_pages(folio);
 	for (i = 0; i < nr; i++)

@@ -565,6 +565,13 @@ out:
  * called with the leaf's lock held.  @entry is the leaf in PTE format, which
  * is how x86 (and the hugetlb code everywhere) reads huge entries; the PFN
  * comes from the level's own accessor because the PAT bit moves.
+ *
+ * Every tail page of the folio has the same record but for its address, PFN
+ * and own mapcount, so a tail whose mapcount matches the run the tail before
+ * it went into (the last run) only lengthens that run.  When no PTE maps any
+ * page of the folio (cowtrace_folio_maybe_pte_mapped()), the tails' own
+ * mapcounts are all 0: the first tail's record stands for every one after
+ * it, and the leaf costs the struct-page reads of two pages, not of 512.
  */
 static void walk_leaf(struct walk_state *s, pte_t entry, unsigned long pfn,
 		      unsigned long base, unsigned long addr, unsigned long end,
@@ -573,8 +580,9 @@ static void walk_leaf(struct walk_state *s, pte_t entry, unsigned long pfn,
 	struct cowtrace_walk *w = s->w;
 	struct vm_area_struct *vma = s->vma;
 	struct cowtrace_page_run *tail_run = NULL;
+	struct cowtrace_page tail = {}; /* the first tail's record, once made */
 	struct folio *folio = NULL;
-	bool huge_zero = false;
+	bool huge_zero = false, tails_alike = false;
 	u32 flags = level << COWTRACE_LEVEL_SHIFT;
 
 	/* one entry maps every page of the leaf: decode it once */
@@ -590,6 +598,8 @@ static void walk_leaf(struct walk_state *s, pte_t entry, unsigned long pfn,
 		if (huge_zero)
 			flags |= COWTRACE_PG_ZERO | COWTRACE_PG_THP |
 				 (folio_order(folio) << COWTRACE_ORDER_SHIFT);
+		else
+			tails_alike = !cowtrace_folio_maybe_pte_mapped(folio);
 	}
 	for (; addr != end; addr += PAGE_SIZE) {
 		unsigned long index = (addr - base) >> PAGE_SHIFT;
@@ -600,25 +610,31 @@ static void walk_leaf(struct walk_state *s, pte_t entry, unsigned long pfn,
 			fill_swap_pte(&rec, entry, index);
 		} else if (folio && !huge_zero) {
 			page = pfn_to_page(pfn + index);
-			/*
-			 * Every tail page of the folio has the same record
-			 * but for its address, PFN and own mapcount: one that
-			 * matches the run the tail before it went into (the
-			 * last run) only lengthens it.
-			 */
+			if (tail_run && tails_alike) {
+				/* this tail and every one after it */
+				tail_run->nr_pages += PHYS_PFN(end - addr);
+				return;
+			}
 			if (tail_run && page != &folio->page &&
 			    tail_run->first.mapcount ==
 				    large_page_mapcount(w, page)) {
 				tail_run->nr_pages++;
 				continue;
 			}
+			if (tail.flags && tails_alike) {
+				rec = tail;
+				rec.addr = addr;
+			} else {
+				fill_page(w, &rec, page, folio, true);
+			}
 			rec.pfn = pfn + index;
-			fill_page(w, &rec, page, folio, true);
 		} else {
 			rec.pfn = pfn + index;
 		}
 		if (!push_page(s, &rec))
 			return;
+		if (rec.flags & COWTRACE_PG_TAIL)
+			tail = rec;
 		tail_run = w->runs && (rec.flags & COWTRACE_PG_TAIL) ?
 				   &w->runs[w->nr_pages - 1] :
 				   NULL;

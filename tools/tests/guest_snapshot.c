@@ -456,6 +456,84 @@ TEST(thp_page_mapcount_is_the_kernels)
 	puppet_kill(&p);
 }
 
+/* A 2 MiB THP written whole by @p; 0 if the kernel gave none there. */
+static uint64_t thp_in(struct puppet *p)
+{
+	uint64_t buf, len = 2ul << 20;
+	struct ct_snapshot s;
+	int pmd;
+
+	buf = must_call(p, PUP_MMAP, len, PUP_MAP_ALIGN_2M, PROT_READ | PROT_WRITE);
+	must_call(p, PUP_MADVISE, buf, len, MADV_HUGEPAGE);
+	must_call(p, PUP_WRITE, buf, len, 7);
+	snap_checked(p->pid, &s);
+	pmd = COWTRACE_PAGE_LEVEL(page_at(&s, buf)->flags) == COWTRACE_LEVEL_PMD;
+	ct_snapshot_free(&s);
+	return pmd ? buf : 0;
+}
+
+/*
+ * The walker reads one head and one tail of a folio that no PTE maps and
+ * lets them stand for all 512 pages; these are the folios it must not do
+ * that for.  A THP whose PMD mprotect() split is mapped by 512 PTEs and no
+ * PMD: folio mapcount 512 (6.1 keeps no DoubleMap flag for it, so the flag
+ * alone would say "PMD only").  After fork, a child's mprotect() splits only
+ * its own PMD: the parent's records, read at its PMD, must count the child's
+ * PTEs, folio mapcount 1 + 512 and every page 2.  snap_checked() holds each
+ * page's mapcount to /proc/kpagecount.
+ */
+TEST(thp_facts_exact_when_pte_mapped)
+{
+	struct ct_snapshot ps, cs;
+	struct puppet p, q, c;
+	uint64_t buf, len = 2ul << 20;
+	const struct cowtrace_page *a;
+
+	if (!thp_enabled())
+		SKIP("THP not available (transparent_hugepage/enabled is never)");
+	must_spawn(&q);
+	buf = thp_in(&q);
+	if (!buf)
+		SKIP("the kernel gave no THP here (memory fragmented?)");
+	must_call(&q, PUP_MPROTECT, buf, PAGE, PROT_READ);
+	snap_checked(q.pid, &ps);
+	for (uint64_t off = 0; off < len; off += PAGE) {
+		a = page_at(&ps, buf + off);
+		EXPECT_EQ(COWTRACE_PAGE_LEVEL(a->flags), COWTRACE_LEVEL_PTE);
+		EXPECT_TRUE(PG(a, THP));
+		EXPECT_EQ(a->folio_mapcount, 512);
+		if (ct_failed())
+			ct_abort();
+	}
+	ct_snapshot_free(&ps);
+	puppet_kill(&q);
+
+	must_spawn(&p);
+	buf = thp_in(&p);
+	if (!buf)
+		SKIP("the kernel gave no THP here (memory fragmented?)");
+	must_fork(&p, &c);
+	must_call(&c, PUP_MPROTECT, buf, PAGE, PROT_READ);
+	snap_checked(p.pid, &ps);
+	snap_checked(c.pid, &cs);
+	for (uint64_t off = 0; off < len; off += PAGE) {
+		a = page_at(&ps, buf + off);
+		EXPECT_EQ(COWTRACE_PAGE_LEVEL(a->flags), COWTRACE_LEVEL_PMD);
+		EXPECT_EQ(a->folio_mapcount, 513);
+		EXPECT_EQ(page_at(&cs, buf + off)->folio_mapcount, 513);
+		EXPECT_EQ(COWTRACE_PAGE_LEVEL(page_at(&cs, buf + off)->flags),
+			  COWTRACE_LEVEL_PTE);
+		if (ct_failed())
+			ct_abort();
+	}
+	if (!(ps.unavailable & CT_UNAVAIL_PAGE_MAPCOUNT))
+		EXPECT_EQ(page_at(&ps, buf + len - PAGE)->mapcount, 2);
+	ct_snapshot_free(&ps);
+	ct_snapshot_free(&cs);
+	puppet_kill(&c);
+	puppet_kill(&p);
+}
+
 #define KSM "/sys/kernel/mm/ksm/"
 
 TEST_TIMEOUT(ksm_merges_identical_pages, 240)
