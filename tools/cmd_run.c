@@ -4,10 +4,12 @@
  * drives a puppet (puppet.h), snapshots parent and child, diffs each against
  * its previous snapshot, and explains what the kernel did to the step's focus
  * page in one sentence built from what the snapshots show, never from what
- * the textbook says should happen.
+ * the textbook says should happen.  What each step observed is also kept
+ * (run_result.h), for the claims' judges (claims.h, cowtrace run --claims).
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <sched.h>
@@ -15,16 +17,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
+#include "claims.h"
 #include "classify.h"
 #include "cli.h"
 #include "puppet.h"
 #include "report_html.h"
+#include "procstat.h"
 #include "reserve.h"
+#include "run_record.h"
 #include "tracer.h"
 
-#define MAX_REGIONS 4
+#define MAX_REGIONS CT_RUN_MAX_REGIONS
 
 struct region {
 	uint64_t start, len;
@@ -68,6 +74,10 @@ struct scen {
 	void *tell_arg;
 	int pipe_byte;			/* the step's PUP_PIPE_READ result, or -1 */
 	char stopped[256];		/* why the scenario stopped early, or "" */
+	int quiet;			/* no text and no JSON: the claims play it */
+	struct ct_run_result *rec;	/* what each step observed */
+	struct ct_run_value values[CT_RUN_MAX_VALUES];	/* for the next step */
+	int nr_values;
 };
 
 /* Events shown per step in text; the JSON and the counts have them all. */
@@ -85,8 +95,25 @@ static int in_regions(const struct scen *sc, uint64_t addr)
 
 static void add_region(struct scen *sc, uint64_t start, uint64_t len, const char *what)
 {
-	if (sc->nr_regions < MAX_REGIONS)
-		sc->regions[sc->nr_regions++] = (struct region){ start, len, what };
+	if (sc->nr_regions >= MAX_REGIONS)
+		return;
+	sc->regions[sc->nr_regions++] = (struct region){ start, len, what };
+	sc->rec->regions[sc->rec->nr_regions][0] = start;
+	sc->rec->regions[sc->rec->nr_regions++][1] = len;
+}
+
+/* An address whose records each step keeps for the claims, outside the regions. */
+static void add_probe(struct scen *sc, uint64_t addr)
+{
+	if (sc->rec->nr_probes < CT_RUN_MAX_PROBES)
+		sc->rec->probes[sc->rec->nr_probes++] = addr;
+}
+
+/* A number the next step records beside its snapshots (JSON "values"). */
+static void note(struct scen *sc, const char *name, int64_t v)
+{
+	if (sc->nr_values < CT_RUN_MAX_VALUES)
+		sc->values[sc->nr_values++] = (struct ct_run_value){ name, v };
 }
 
 static uint64_t call(struct scen *sc, struct puppet *p, enum puppet_op op,
@@ -115,40 +142,13 @@ static int snap(struct scen *sc, pid_t pid, struct ct_snapshot *s)
 	return 0;
 }
 
-struct tally {
-	const struct scen *sc;
-	uint64_t counts[CT_NR_CHANGES];
-};
-
-static void tally_change(const struct cowtrace_page *a, const struct cowtrace_page *b,
-			 void *arg)
+/* Where the step's output goes: text unless --json, neither when quiet. */
+static int text_out(const struct scen *sc)
 {
-	struct tally *t = arg;
-
-	if (in_regions(t->sc, (b ? b : a)->addr))
-		t->counts[ct_classify_change(a, b)]++;
+	return !sc->j && !sc->quiet;
 }
 
-struct rel_tally {
-	const struct scen *sc;
-	uint64_t counts[CT_NR_RELATIONS];
-	uint64_t writable_shared;
-};
-
-static void tally_relation(const struct cowtrace_page *p, const struct cowtrace_page *c,
-			   void *arg)
-{
-	struct rel_tally *t = arg;
-	enum ct_relation rel = ct_classify_relation(p, c);
-
-	if (!in_regions(t->sc, (p ? p : c)->addr))
-		return;
-	t->counts[rel]++;
-	if (rel == CT_SHARED && ((p->flags | c->flags) & COWTRACE_PTE_WRITE))
-		t->writable_shared++;
-}
-
-static void report_changes(struct scen *sc, const char *who, const struct tally *t)
+static void report_changes(struct scen *sc, const char *who, const struct ct_run_side *sd)
 {
 	int any = 0;
 
@@ -156,16 +156,18 @@ static void report_changes(struct scen *sc, const char *who, const struct tally 
 		json_key(sc->j, who);
 		json_object(sc->j);
 		for (int c = 1; c < CT_NR_CHANGES; c++)	/* what changed */
-			if (t->counts[c])
-				json_kuint(sc->j, ct_change_names[c], t->counts[c]);
+			if (ct_run_changes(sd, c))
+				json_kuint(sc->j, ct_change_names[c], ct_run_changes(sd, c));
 		json_end_object(sc->j);
 		return;
 	}
+	if (!text_out(sc))
+		return;
 	printf("    %-7s", who);
 	for (int c = 1; c < CT_NR_CHANGES; c++) {
-		if (!t->counts[c])
+		if (!ct_run_changes(sd, c))
 			continue;
-		printf("%s %" PRIu64 " %s", any ? "," : "", t->counts[c], ct_change_names[c]);
+		printf("%s %" PRIu64 " %s", any ? "," : "", ct_run_changes(sd, c), ct_change_names[c]);
 		any = 1;
 	}
 	printf("%s\n", any ? "" : " no change");
@@ -323,7 +325,7 @@ static void report_events(struct scen *sc)
 	uint64_t kinds[COWTRACE_EV_NR_KINDS] = { 0 };
 	char line[256];
 
-	if (sc->tracer.fd < 0)
+	if (sc->tracer.fd < 0 || (!sc->j && !text_out(sc)))
 		return;
 	if (sc->j) {
 		json_key(sc->j, "events");
@@ -376,7 +378,10 @@ static void step_map(struct scen *sc, const char *action, const char *why,
 
 	if (!sc->html)
 		return;
-	snprintf(heading, sizeof(heading), "step %d: %s", sc->step, action);
+	if (sc->quiet)	/* the claims' report: many scenarios in one page */
+		snprintf(heading, sizeof(heading), "%s, step %d: %s", sc->name, sc->step, action);
+	else
+		snprintf(heading, sizeof(heading), "step %d: %s", sc->step, action);
 	step_map_of(sc, &m, r, now, n);
 	m.heading = heading;
 	m.caption = why;
@@ -398,22 +403,208 @@ static void step_map_totals(struct scen *sc, struct ct_snapshot *now, int n)
 	json_end_object(sc->j);
 }
 
+/* The focus page's story and sentence, checked against the step's events. */
+struct told {
+	struct ct_story_view story;
+	const struct cowtrace_page *a, *b;	/* the actor's records before, after */
+	int checked, agree;
+	char disagreement[256];
+};
+
+static void tell_focus(struct scen *sc, struct ct_snapshot *now, int n, int actor,
+		       uint64_t focus, const char *verb, char *why, size_t len, struct told *t)
+{
+	static const char *const names[2] = { "parent", "child" };
+	const struct cowtrace_vma *vma = ct_find_vma(&now[actor], focus);
+	uint32_t pid = actor ? (uint32_t)sc->child_pid : (uint32_t)sc->parent.pid;
+
+	if (!vma && sc->have_prev[actor])
+		vma = ct_find_vma(&sc->prev[actor], focus);
+	ct_story_of_pages(t->a, t->b, vma, now[actor].unavailable, &t->story);
+	explain_page(why, len, names[actor], verb, focus, &t->story, t->a, t->b,
+		     n == 2 ? ct_find_page(&now[!actor], focus) : NULL, vma, &sc->self);
+	if (sc->tell)
+		sc->tell(sc, why, len, &t->story, t->a, t->b, now[actor].unavailable);
+	/* the sentence, from the snapshots, against the step's own events */
+	if (sc->tracer.fd >= 0 && !sc->step_ev_short && !sc->tracer.lost) {
+		t->checked = 1;
+		t->agree = !ct_story_check(&t->story, sc->step_ev, sc->nr_step_ev, pid, focus,
+					   t->disagreement, sizeof(t->disagreement));
+		if (!t->agree) {
+			size_t l = strlen(why);
+
+			snprintf(why + l, len - l, "; but the trace disagrees: %s", t->disagreement);
+		}
+	}
+}
+
+/* What the step observed, into the scenario's record (run_result.h). */
+static void record_step(struct scen *sc, struct ct_run_step *st, struct ct_snapshot *now,
+			int n, const char *action, int actor, uint64_t focus,
+			const struct told *t, int told)
+{
+	struct ct_run_obs o = {
+		.step = sc->step, .action = action, .actor = actor, .focus = focus,
+		.pids = { (uint32_t)sc->parent.pid, (uint32_t)sc->child_pid },
+		.story = told ? &t->story : NULL,
+		.events_agree = told && t->checked ? t->agree : -1,
+		.ev = sc->step_ev, .nr_ev = sc->nr_step_ev,
+		.events_known = sc->tracer.fd >= 0 && !sc->step_ev_short && !sc->tracer.lost,
+		.values = sc->values, .nr_values = sc->nr_values,
+	};
+
+	for (int i = 0; i < n; i++) {
+		o.prev[i] = sc->have_prev[i] ? &sc->prev[i] : NULL;
+		o.now[i] = &now[i];
+	}
+	ct_run_record_step(sc->rec, &o, st);
+	if (sc->rec->nr_steps < CT_RUN_MAX_STEPS)
+		sc->rec->steps[sc->rec->nr_steps++] = *st;
+	sc->nr_values = 0;
+}
+
+/* M1: each side's mm counters, where the snapshot's source has them. */
+static void json_mm(struct json *j, const struct ct_run_step *st)
+{
+	static const char *const names[2] = { "parent", "child" };
+
+	if (!st->side[0].mm_known)
+		return;
+	json_key(j, "mm");
+	json_object(j);
+	for (int i = 0; i < st->nr_sides; i++) {
+		const struct cowtrace_mm_info *m = &st->side[i].mm;
+
+		json_key(j, names[i]);
+		json_object(j);
+		json_kuint(j, "pgtables_bytes", m->pgtables_bytes);
+		json_kuint(j, "mm_users", m->mm_users);
+		json_kuint(j, "map_count", m->map_count);
+		json_kuint(j, "rss_anon", m->rss_anon);
+		json_kuint(j, "rss_file", m->rss_file);
+		json_kuint(j, "rss_shmem", m->rss_shmem);
+		json_kuint(j, "total_vm", m->total_vm);
+		json_end_object(j);
+	}
+	json_end_object(j);
+}
+
+static void json_values(struct json *j, const struct ct_run_step *st)
+{
+	if (!st->nr_values)
+		return;
+	json_key(j, "values");
+	json_object(j);
+	for (int i = 0; i < st->nr_values; i++) {
+		json_key(j, st->values[i].name);
+		json_int(j, st->values[i].v);
+	}
+	json_end_object(j);
+}
+
+static void json_compare(struct json *j, const struct ct_run_step *st)
+{
+	json_key(j, "compare");
+	json_object(j);
+	for (int r = 0; r < CT_NR_RELATIONS; r++) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "%s_pages", ct_relation_names[r]);
+		json_kuint(j, key, ct_run_rel(st, r));
+	}
+	json_kuint(j, "writable_shared_pages", ct_run_writable_shared(st));
+	json_end_object(j);
+}
+
+static void json_step(struct scen *sc, const struct ct_run_step *st, struct ct_snapshot *now,
+		      const char *why, int told, const struct told *t)
+{
+	struct json *j = sc->j;
+	int actor = st->actor;
+
+	json_object(j);
+	json_kuint(j, "step", st->step);
+	json_kstr(j, "action", st->action);
+	json_kstr(j, "explanation", why);
+	if (told) {
+		json_kuint(j, "focus", st->focus);
+		json_kuint(j, "actor", actor ? (uint32_t)sc->child_pid : (uint32_t)sc->parent.pid);
+		json_kstr(j, "story", ct_story_names[t->story.story]);
+		if (t->checked)
+			json_kbool(j, "events_agree", t->agree);
+		if (!t->agree)
+			json_kstr(j, "disagreement", t->disagreement);
+	}
+	if (st->focus) {
+		json_key(j, "page_before");
+		t->a ? ct_json_page(j, &sc->prev[actor], t->a) : json_null(j);
+		json_key(j, "page_after");
+		t->b ? ct_json_page(j, &now[actor], t->b) : json_null(j);
+	}
+	if (sc->pipe_byte >= 0)
+		json_kuint(j, "pipe_byte", (uint64_t)sc->pipe_byte);
+	json_values(j, st);
+	json_key(j, "changes");
+	json_object(j);
+	report_changes(sc, "parent", &st->side[0]);
+	if (st->nr_sides == 2)
+		report_changes(sc, "child", &st->side[1]);
+	json_end_object(j);
+	if (st->nr_sides == 2)
+		json_compare(j, st);
+	json_mm(j, st);
+	step_map_totals(sc, now, st->nr_sides);
+	report_events(sc);
+	json_end_object(j);
+}
+
+static void text_mm(const struct ct_run_step *st)
+{
+	static const char *const names[2] = { "parent", "child" };
+	char sz[16];
+
+	if (!st->side[0].mm_known)
+		return;
+	printf("    mm:    ");
+	for (int i = 0; i < st->nr_sides; i++)
+		printf("%s %s VmPTE %s, mm_users %u, %u VMAs", i ? ";" : "", names[i],
+		       ct_human_bytes(st->side[i].mm.pgtables_bytes, sz, sizeof(sz)),
+		       st->side[i].mm.mm_users, st->side[i].mm.map_count);
+	printf("\n");
+}
+
+static void text_step(struct scen *sc, const struct ct_run_step *st, const char *why)
+{
+	printf("\nstep %d: %s\n", st->step, st->action);
+	if (*why)
+		printf("  %s\n", why);
+	report_changes(sc, "parent", &st->side[0]);
+	if (st->nr_sides == 2) {
+		report_changes(sc, "child", &st->side[1]);
+		printf("    compare: %" PRIu64 " shared (%" PRIu64 " of them writable), %" PRIu64
+		       " diverged, %" PRIu64 " parent-only, %" PRIu64 " child-only\n",
+		       ct_run_rel(st, CT_SHARED), ct_run_writable_shared(st),
+		       ct_run_rel(st, CT_DIVERGED), ct_run_rel(st, CT_PARENT_ONLY),
+		       ct_run_rel(st, CT_CHILD_ONLY));
+	}
+	text_mm(st);
+	report_events(sc);
+}
+
 /*
- * Snapshot everyone, print the step.  focus/actor name the page the step was
- * about (0 for none); text, if given, replaces the page sentence.
+ * Snapshot everyone, record and print the step.  focus/actor name the page
+ * the step was about (0 for none); text, if given, replaces the page sentence.
  */
 static void observe(struct scen *sc, const char *action, int actor, uint64_t focus,
 		    const char *verb, const char *fmt, ...)
 {
 	struct ct_snapshot now[2];
 	pid_t pids[2] = { sc->parent.pid, sc->child_pid };
-	const char *names[2] = { "parent", "child" };
 	int n = sc->have_child ? 2 : 1;
-	char why[768] = "", disagreement[256] = "";
-	struct rel_tally rt = { .sc = sc };
-	struct ct_story_view story;
-	const struct cowtrace_page *a = NULL, *b = NULL;
-	int checked = 0, agree = 1;
+	char why[768] = "";
+	struct told t = { .agree = 1 };
+	struct ct_run_step st;
+	int told = !fmt && focus;
 
 	if (sc->failed)
 		return;
@@ -423,8 +614,8 @@ static void observe(struct scen *sc, const char *action, int actor, uint64_t foc
 	sc->step++;
 	collect_events(sc);
 	if (focus) {
-		a = sc->have_prev[actor] ? ct_find_page(&sc->prev[actor], focus) : NULL;
-		b = ct_find_page(&now[actor], focus);
+		t.a = sc->have_prev[actor] ? ct_find_page(&sc->prev[actor], focus) : NULL;
+		t.b = ct_find_page(&now[actor], focus);
 	}
 	if (fmt) {
 		va_list ap;
@@ -433,97 +624,16 @@ static void observe(struct scen *sc, const char *action, int actor, uint64_t foc
 		vsnprintf(why, sizeof(why), fmt, ap);
 		va_end(ap);
 	} else if (focus) {
-		const struct cowtrace_vma *vma = ct_find_vma(&now[actor], focus);
-
-		if (!vma && sc->have_prev[actor])
-			vma = ct_find_vma(&sc->prev[actor], focus);
-		ct_story_of_pages(a, b, vma, now[actor].unavailable, &story);
-		explain_page(why, sizeof(why), names[actor], verb, focus, &story, a, b,
-			     n == 2 ? ct_find_page(&now[!actor], focus) : NULL, vma, &sc->self);
-		if (sc->tell)
-			sc->tell(sc, why, sizeof(why), &story, a, b, now[actor].unavailable);
-		/* the sentence, from the snapshots, against the step's own events */
-		if (sc->tracer.fd >= 0 && !sc->step_ev_short && !sc->tracer.lost) {
-			checked = 1;
-			agree = !ct_story_check(&story, sc->step_ev, sc->nr_step_ev,
-						(uint32_t)pids[actor], focus, disagreement,
-						sizeof(disagreement));
-			if (!agree) {
-				size_t l = strlen(why);
-
-				snprintf(why + l, sizeof(why) - l, "; but the trace disagrees: %s",
-					 disagreement);
-			}
-		}
+		tell_focus(sc, now, n, actor, focus, verb, why, sizeof(why), &t);
 	}
-	if (n == 2)
-		ct_pair_pages(&now[0], &now[1], tally_relation, &rt);
+	record_step(sc, &st, now, n, action, actor, focus, &t, told);
 	if (n == 2 && !sc->have_origin && !ct_snapshot_copy(&sc->origin, &now[0]))
 		sc->have_origin = 1;
 	step_map(sc, action, why, now, n);
-	if (sc->j) {
-		json_object(sc->j);
-		json_kuint(sc->j, "step", sc->step);
-		json_kstr(sc->j, "action", action);
-		json_kstr(sc->j, "explanation", why);
-		if (!fmt && focus) {
-			json_kuint(sc->j, "focus", focus);
-			json_kuint(sc->j, "actor", (uint32_t)pids[actor]);
-			json_kstr(sc->j, "story", ct_story_names[story.story]);
-			if (checked)
-				json_kbool(sc->j, "events_agree", agree);
-			if (!agree)
-				json_kstr(sc->j, "disagreement", disagreement);
-		}
-		if (focus) {
-			json_key(sc->j, "page_before");
-			a ? ct_json_page(sc->j, &sc->prev[actor], a) : json_null(sc->j);
-			json_key(sc->j, "page_after");
-			b ? ct_json_page(sc->j, &now[actor], b) : json_null(sc->j);
-		}
-		if (sc->pipe_byte >= 0)
-			json_kuint(sc->j, "pipe_byte", (uint64_t)sc->pipe_byte);
-		json_key(sc->j, "changes");
-		json_object(sc->j);
-	} else {
-		printf("\nstep %d: %s\n", sc->step, action);
-		if (*why)
-			printf("  %s\n", why);
-	}
-	for (int i = 0; i < n; i++) {
-		struct tally t = { .sc = sc };
-
-		if (!sc->have_prev[i])
-			ct_pair_pages(&(struct ct_snapshot){ 0 }, &now[i], tally_change, &t);
-		else
-			ct_pair_pages(&sc->prev[i], &now[i], tally_change, &t);
-		report_changes(sc, names[i], &t);
-	}
-	if (sc->j) {
-		json_end_object(sc->j);
-		if (n == 2) {
-			json_key(sc->j, "compare");
-			json_object(sc->j);
-			for (int r = 0; r < CT_NR_RELATIONS; r++) {
-				char key[32];
-
-				snprintf(key, sizeof(key), "%s_pages", ct_relation_names[r]);
-				json_kuint(sc->j, key, rt.counts[r]);
-			}
-			json_kuint(sc->j, "writable_shared_pages", rt.writable_shared);
-			json_end_object(sc->j);
-		}
-		step_map_totals(sc, now, n);
-		report_events(sc);
-		json_end_object(sc->j);
-	} else {
-		if (n == 2)
-			printf("    compare: %" PRIu64 " shared (%" PRIu64 " of them writable), %" PRIu64
-			       " diverged, %" PRIu64 " parent-only, %" PRIu64 " child-only\n",
-			       rt.counts[CT_SHARED], rt.writable_shared, rt.counts[CT_DIVERGED],
-			       rt.counts[CT_PARENT_ONLY], rt.counts[CT_CHILD_ONLY]);
-		report_events(sc);
-	}
+	if (sc->j)
+		json_step(sc, &st, now, why, told, &t);
+	else if (text_out(sc))
+		text_step(sc, &st, why);
 	for (int i = 0; i < 2; i++) {
 		if (sc->have_prev[i])
 			ct_snapshot_free(&sc->prev[i]);
@@ -549,7 +659,7 @@ static void do_fork(struct scen *sc)
 static void observe_fork(struct scen *sc)
 {
 	observe(sc, "fork()", 0, 0, NULL, NULL);
-	if (!sc->failed && !sc->j)
+	if (!sc->failed && text_out(sc))
 		printf("  fork() copied the page tables, not the pages: every private page above is now mapped by both, read-only in both\n");
 }
 
@@ -577,9 +687,25 @@ static void sc_shared_variable(struct scen *sc)
 	observe_fork(sc);
 	call(sc, &sc->child, PUP_WRITE, var, 1, 20);
 	observe(sc, "child: shared_variable = 20", 1, var, "wrote", NULL);
-	call(sc, &sc->parent, PUP_READ, var, 1, 0);
+	note(sc, "read_sum", (int64_t)call(sc, &sc->parent, PUP_READ, var, 1, 0));
+	note(sc, "parent_wrote_sum", 10);
 	observe(sc, "parent: printf(shared_variable) -> still 10", 0, 0, NULL,
 		"the parent still maps its own page, now its only mapping: the child's write went to the child's copy");
+}
+
+/*
+ * The exec'd child, once it runs the new program and sleeps: from then on
+ * its snapshots are the new program's.  If it does not get there, the
+ * scenario goes on without it.
+ */
+static void watch_exec(struct scen *sc, pid_t pid, const char *comm)
+{
+	struct ct_proc_stat st;
+
+	if (sc->failed || ct_proc_wait_state(pid, 'S', comm, 5000, &st))
+		return;
+	sc->have_child = 1;
+	sc->child_pid = pid;
 }
 
 static void sc_fork_exec(struct scen *sc)
@@ -587,35 +713,118 @@ static void sc_fork_exec(struct scen *sc)
 	uint64_t buf = map_region(sc, 256 * PG, 0, "a 1 MiB heap");
 	uint64_t pid;
 
+	add_probe(sc, call(sc, &sc->parent, PUP_SELF, 1, 0, 0) & ~(PG - 1));	/* its text */
 	call(sc, &sc->parent, PUP_WRITE, buf, 256 * PG, 1);
 	observe(sc, "parent fills 1 MiB", 0, 0, NULL, "256 private pages, writable and exclusive");
 	pid = call(sc, &sc->parent, PUP_EXEC_SLEEP, 0, 0, 0);
+	watch_exec(sc, (pid_t)pid, "sleep");
 	observe(sc, "fork() + exec(\"sleep\") in the child", 0, 0, NULL,
-		"the child (pid %" PRIu64 ") replaced its copy of the address space at exec: the parent's pages were write-protected by fork() and are mapped once again", pid);
+		"the child (pid %" PRIu64 ") replaced its copy of the address space at exec%s: the parent's pages were write-protected by fork() and are mapped once again",
+		pid, sc->have_child ? " with sleep's" : "");
 	call(sc, &sc->parent, PUP_WRITE, buf, PG, 2);
 	observe(sc, "parent writes its first page", 0, buf, "wrote", NULL);
 }
 
-static void sc_vfork(struct scen *sc)
+#define VFORK_PAGES 64
+#define VFORK_BYTE 7	/* what vfork_write's child writes */
+
+/* 256 KiB filled, and a vfork child that writes byte to every page of it (0: none). */
+static uint64_t vfork_over_buffer(struct scen *sc, int byte)
 {
-	uint64_t buf = map_region(sc, 64 * PG, 0, "a 256 KiB buffer");
+	uint64_t buf = map_region(sc, VFORK_PAGES * PG, 0, "a 256 KiB buffer");
 	uint64_t pid;
 
-	call(sc, &sc->parent, PUP_WRITE, buf, 64 * PG, 1);
+	call(sc, &sc->parent, PUP_WRITE, buf, VFORK_PAGES * PG, 1);
 	observe(sc, "parent fills 256 KiB", 0, 0, NULL, NULL);
-	pid = call(sc, &sc->parent, PUP_VFORK, 0, 0, 0);
+	pid = call(sc, &sc->parent, PUP_VFORK, buf, byte ? VFORK_PAGES * PG : 0, byte);
 	if (pid == (uint64_t)-1)
-		return;
+		return 0;
 	sc->have_child = 1;
 	sc->child_pid = pid;
+	return buf;
+}
+
+static void sc_vfork(struct scen *sc)
+{
+	if (!vfork_over_buffer(sc, 0))
+		return;
 	observe(sc, "vfork(): the child borrows the parent's mm", 0, 0, NULL,
 		"no page table was copied and nothing was write-protected: the child runs in the parent's own address space (same PFNs, still writable)");
+}
+
+/* N2: the vfork child writes, and the parent reads what it wrote. */
+static void sc_vfork_write(struct scen *sc)
+{
+	uint64_t buf = vfork_over_buffer(sc, VFORK_BYTE);
+	int64_t sum;
+
+	if (!buf)
+		return;
+	observe(sc, "vfork(): the child writes 7 to every page of the buffer", 0, 0, NULL,
+		"the child (pid %d) wrote in the mm it borrows, which is the parent's: see what changed in the parent's pages, and what it reads next",
+		(int)sc->child_pid);
+	sum = (int64_t)call(sc, &sc->parent, PUP_READ, buf, VFORK_PAGES * PG, 0);
+	note(sc, "read_sum", sum);
+	note(sc, "child_wrote_sum", VFORK_BYTE * VFORK_PAGES);
+	observe(sc, "parent reads one byte of every page", 0, 0, NULL,
+		"the parent read %" PRId64 " over %d pages: %s", sum, VFORK_PAGES,
+		sum == VFORK_BYTE * VFORK_PAGES ? "the bytes its vfork child wrote, in its own pages" :
+		"not what its vfork child wrote");
+}
+
+/*
+ * N3: a real vfork (CLONE_VFORK).  The puppet's vfork() cannot return, so it
+ * cannot reply, until its child exits: the call is sent, the parent's state
+ * read while the child lives, and the reply taken once the child is let go.
+ */
+static void sc_vfork_suspends(struct scen *sc)
+{
+	uint64_t buf = map_region(sc, 4 * PG, 0, "a 16 KiB buffer");
+	struct ct_proc_stat st;
+	int rel[2], early;
+	pid_t child;
+
+	call(sc, &sc->parent, PUP_WRITE, buf, 4 * PG, 1);
+	observe(sc, "parent fills 16 KiB", 0, 0, NULL, NULL);
+	if (sc->failed || pipe2(rel, O_CLOEXEC))
+		return;
+	if (puppet_call_begin(&sc->parent, PUP_VFORK_WAIT, 0, 0, 0, rel[0]) == (uint64_t)-1) {
+		close(rel[0]);
+		close(rel[1]);
+		call(sc, &sc->parent, PUP_NOP, 0, 0, 0);	/* says what failed */
+		return;
+	}
+	close(rel[0]);
+	ct_proc_wait_state(sc->parent.pid, 'D', NULL, 2000, &st);
+	early = puppet_replied(&sc->parent);
+	child = ct_proc_child_of(sc->parent.pid);
+	note(sc, "parent_state", st.state);
+	note(sc, "replied_while_child_lives", early);
+	if (child > 0 && !early) {
+		sc->have_child = 1;
+		sc->child_pid = child;
+	}
+	observe(sc, "vfork(): the child lives, blocked on a pipe", 0, 0, NULL,
+		"the parent is in state %c (%s) while its child (pid %d) lives, and %s", st.state ? st.state : '?',
+		st.state == 'D' ? "waiting in the kernel" : "not waiting in the kernel", (int)child,
+		early ? "it has replied: vfork() returned" : "it has not replied: vfork() has not returned");
+	close(rel[1]);	/* the child reads EOF and exits */
+	if (puppet_call_end(&sc->parent) == (uint64_t)-1) {
+		sc->failed = 1;
+		ct_err(EXIT_RUNTIME, "scenario %s: vfork failed: %s", sc->name, strerror(errno));
+		return;
+	}
+	note(sc, "vfork_returned", 1);
+	sc->have_child = 0;	/* gone: its exit is in this step's events */
+	observe(sc, "the child exits: vfork() returns in the parent", 0, 0, NULL,
+		"the child (pid %d) exited, and only then did the parent's vfork() return", (int)child);
 }
 
 static void sc_private_vs_shared(struct scen *sc)
 {
 	uint64_t priv = map_region(sc, 4 * PG, 0, "MAP_PRIVATE");
 	uint64_t shr = map_region(sc, 4 * PG, PUP_MAP_SHARED, "MAP_SHARED");
+	int64_t sum;
 
 	call(sc, &sc->parent, PUP_WRITE, priv, 4 * PG, 1);
 	call(sc, &sc->parent, PUP_WRITE, shr, 4 * PG, 1);
@@ -627,9 +836,16 @@ static void sc_private_vs_shared(struct scen *sc)
 	observe(sc, "child writes the MAP_PRIVATE page", 1, priv, "wrote", NULL);
 	call(sc, &sc->child, PUP_WRITE, shr, PG, 2);
 	observe(sc, "child writes the MAP_SHARED page", 1, shr, "wrote", NULL);
+	sum = (int64_t)call(sc, &sc->parent, PUP_READ, shr, PG, 0);
+	note(sc, "read_sum", sum);
+	note(sc, "child_wrote_sum", 2);
+	observe(sc, "parent reads the MAP_SHARED page", 0, 0, NULL,
+		"the parent read %" PRId64 ": %s", sum,
+		sum == 2 ? "the byte the child wrote, in the one page both map" : "not the child's byte");
 }
 
-static void sc_readonly_code(struct scen *sc)
+/* The page of text the puppets run, and a fork over it: its address. */
+static uint64_t fork_over_text(struct scen *sc)
 {
 	uint64_t code = call(sc, &sc->parent, PUP_SELF, 1, 0, 0) & ~(PG - 1);
 
@@ -637,8 +853,27 @@ static void sc_readonly_code(struct scen *sc)
 	observe(sc, "the parent runs its code", 0, 0, NULL, NULL);
 	do_fork(sc);
 	observe_fork(sc);
+	return code;
+}
+
+static void sc_readonly_code(struct scen *sc)
+{
+	uint64_t code = fork_over_text(sc);
+
 	call(sc, &sc->child, PUP_READ, code, PG, 0);
 	observe(sc, "the child runs the same code", 1, code, "executed", NULL);
+}
+
+/* N5: self-modifying code, after mprotect(): the byte written is the one read. */
+static void sc_code_write(struct scen *sc)
+{
+	uint64_t code = fork_over_text(sc), byte;
+
+	call(sc, &sc->child, PUP_MPROTECT, code, PG, PROT_READ | PROT_WRITE | PROT_EXEC);
+	byte = call(sc, &sc->child, PUP_READ, code, 1, 0);
+	call(sc, &sc->child, PUP_WRITE, code, 1, byte);
+	observe(sc, "the child makes the page writable (mprotect) and writes a byte of its code",
+		1, code, "wrote", NULL);
 }
 
 /*
@@ -659,9 +894,12 @@ static void drain_lru_batch(struct scen *sc)
 	call(sc, &sc->parent, PUP_WRITE, scratch, 64 * PG, 1);
 }
 
-static void sc_last_sharer(struct scen *sc)
+/* One page, written, forked, and written by each side in turn, first first. */
+static void write_in_turn(struct scen *sc, int first)
 {
+	static const char *const names[2] = { "parent", "child" };
 	uint64_t buf = map_region(sc, PG, 0, "one private page");
+	char action[64];
 
 	call(sc, &sc->parent, PUP_WRITE, buf, PG, 1);
 	drain_lru_batch(sc);
@@ -669,10 +907,36 @@ static void sc_last_sharer(struct scen *sc)
 		0, buf, "wrote", NULL);
 	do_fork(sc);
 	observe_fork(sc);
-	call(sc, &sc->child, PUP_WRITE, buf, PG, 2);
-	observe(sc, "child writes it", 1, buf, "wrote", NULL);
-	call(sc, &sc->parent, PUP_WRITE, buf, PG, 3);
-	observe(sc, "parent writes it: the last sharer", 0, buf, "wrote", NULL);
+	for (int k = 0; k < 2; k++) {
+		int side = k ? !first : first;
+
+		call(sc, side ? &sc->child : &sc->parent, PUP_WRITE, buf, PG, 2 + k);
+		snprintf(action, sizeof(action), "%s writes it%s", names[side],
+			 k ? ": the last sharer" : "");
+		observe(sc, action, side, buf, "wrote", NULL);
+	}
+}
+
+static void sc_last_sharer(struct scen *sc)
+{
+	write_in_turn(sc, CT_CHILD);
+}
+
+/* N1: the parent writes first, so it is the parent that copies. */
+static void sc_parent_copies(struct scen *sc)
+{
+	write_in_turn(sc, CT_PARENT);
+}
+
+/* The parent reads memory it never touched, forks, and the child writes it. */
+static void read_fork_write(struct scen *sc, uint64_t addr, uint64_t len, const char *action)
+{
+	note(sc, "read_sum", (int64_t)call(sc, &sc->parent, PUP_READ, addr, len, 0));
+	observe(sc, action, 0, addr, "read", NULL);
+	do_fork(sc);
+	observe_fork(sc);
+	call(sc, &sc->child, PUP_WRITE, addr, PG, 1);
+	observe(sc, "child writes", 1, addr, "wrote", NULL);
 }
 
 static void sc_zero_page(struct scen *sc)
@@ -680,28 +944,52 @@ static void sc_zero_page(struct scen *sc)
 	uint64_t buf = map_region(sc, 4 * PG, 0, "untouched memory");
 
 	call(sc, &sc->parent, PUP_MADVISE, buf, 4 * PG, MADV_NOHUGEPAGE);
-	call(sc, &sc->parent, PUP_READ, buf, 4 * PG, 0);
-	observe(sc, "parent reads untouched memory", 0, buf, "read", NULL);
-	do_fork(sc);
-	observe_fork(sc);
-	call(sc, &sc->child, PUP_WRITE, buf, PG, 1);
-	observe(sc, "child writes", 1, buf, "wrote", NULL);
+	read_fork_write(sc, buf, 4 * PG, "parent reads untouched memory");
+}
+
+/* N4: what the kernel put in the BSS, a page no one has written. */
+static void sc_bss(struct scen *sc)
+{
+	uint64_t bss = call(sc, &sc->parent, PUP_SELF, 2, 0, 0);
+
+	add_region(sc, bss, PG, "a page of the program's BSS (uninitialised data)");
+	read_fork_write(sc, bss, PG, "parent reads its BSS, never written");
+}
+
+#define MB2 (2ull << 20)
+
+/* A region of 2 MiB, 2 MiB aligned (one PMD's reach), with that madvise(). */
+static uint64_t map_2m(struct scen *sc, int advice, const char *what)
+{
+	uint64_t buf = call(sc, &sc->parent, PUP_MMAP, MB2, PUP_MAP_ALIGN_2M,
+			    PROT_READ | PROT_WRITE);
+
+	add_region(sc, buf, MB2, what);
+	call(sc, &sc->parent, PUP_MADVISE, buf, MB2, advice);
+	return buf;
+}
+
+/* N8: a first touch allocates the page tables the address needs. */
+static void sc_first_touch(struct scen *sc)
+{
+	uint64_t buf = map_2m(sc, MADV_NOHUGEPAGE, "2 MiB, 2 MiB aligned: one page table's reach");
+
+	observe(sc, "parent maps 2 MiB and touches none of it", 0, 0, NULL, NULL);
+	call(sc, &sc->parent, PUP_READ, buf, PG, 0);
+	observe(sc, "parent reads its first page", 0, buf, "read", NULL);
 }
 
 static void sc_thp(struct scen *sc)
 {
-	uint64_t len = 2ull << 20;
-	uint64_t buf = call(sc, &sc->parent, PUP_MMAP, len, PUP_MAP_ALIGN_2M,
-			    PROT_READ | PROT_WRITE);
+	uint64_t len = MB2;
+	uint64_t buf = map_2m(sc, MADV_HUGEPAGE, "a 2 MiB aligned region");
 
-	add_region(sc, buf, len, "a 2 MiB aligned region");
-	call(sc, &sc->parent, PUP_MADVISE, buf, len, MADV_HUGEPAGE);
 	call(sc, &sc->parent, PUP_WRITE, buf, len, 1);
 	observe(sc, "parent writes 2 MiB with MADV_HUGEPAGE", 0, 0, NULL, NULL);
 	if (!sc->failed && !(sc->prev[0].nr_pages &&
 			     ct_find_page(&sc->prev[0], buf) &&
 			     ct_find_page(&sc->prev[0], buf)->flags & COWTRACE_PG_THP)) {
-		if (!sc->j)
+		if (text_out(sc))
 			printf("  (no THP here: transparent_hugepage is off or memory is fragmented)\n");
 	}
 	do_fork(sc);
@@ -744,7 +1032,7 @@ static void sc_ksm(struct scen *sc)
 	observe(sc, "parent fills 8 pages with the same bytes, MADV_MERGEABLE", 0, 0, NULL, NULL);
 	scans = ksm_full_scans();
 	if (scans < 0 || ksm_run("1")) {
-		if (!sc->j)
+		if (text_out(sc))
 			printf("  (KSM not available: cannot start ksmd; run as root on a kernel with CONFIG_KSM)\n");
 		return;
 	}
@@ -1034,7 +1322,7 @@ static void stop(struct scen *sc, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(sc->stopped, sizeof(sc->stopped), fmt, ap);
 	va_end(ap);
-	if (!sc->j)
+	if (text_out(sc))
 		printf("  (stopped: %s)\n", sc->stopped);
 }
 
@@ -1108,6 +1396,12 @@ static const struct scenario {
 	{ "dontfork", sc_dontfork, "MADV_DONTFORK and MADV_WIPEONFORK" },
 	{ "pinned_write", sc_pinned_write,
 	  "a page another reference holds: refcount rule (5.8-5.18) vs PageAnonExclusive (5.19+)" },
+	{ "parent_copies", sc_parent_copies, "the parent writes first: the parent gets the copy" },
+	{ "vfork_write", sc_vfork_write, "the vfork child writes: its writes are the parent's" },
+	{ "vfork_suspends", sc_vfork_suspends, "a real vfork: the parent waits until the child exits" },
+	{ "bss", sc_bss, "the BSS is the zero page until written" },
+	{ "code_write", sc_code_write, "self-modifying code: mprotect, write, a copy of the text page" },
+	{ "first_touch", sc_first_touch, "a first touch allocates a page table (VmPTE grows)" },
 };
 
 #define NR_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
@@ -1115,11 +1409,17 @@ static const struct scenario {
 static const char run_help[] =
 	"usage: cowtrace run SCENARIO [--json] [--html FILE]\n"
 	"       cowtrace run --list\n"
+	"       cowtrace run --claims [ID...] [--json | --markdown] [--html FILE]\n"
+	"       cowtrace run --claims --list\n"
 	"\n"
 	"Play a copy-on-write scenario on real processes, step by step, with the\n"
 	"parent's and child's snapshots diffed at each step.  --list names them.\n"
 	"  --html F  also write F: a self-contained HTML page with the map of\n"
-	"            parent and child at every step\n";
+	"            parent and child at every step\n"
+	"  --claims  check the claims of the textbook articles (all, or the IDs\n"
+	"            given, e.g. 004-15, or a seed: 004): play the scenarios they\n"
+	"            need, once each, and judge each claim by what the kernel did\n"
+	"  --markdown  with --claims: the page docs/claims.md, from this run\n";
 
 /*
  * Keep the puppets (a child inherits it) on one CPU: a new page waits in
@@ -1143,24 +1443,86 @@ static void pin_to_one_cpu(pid_t pid)
 	sched_setaffinity(pid, sizeof(one), &one);
 }
 
-static int run_one(const struct scenario *s, struct json *j, struct ct_html *html)
+/* Events beside the snapshots, where the module can trace. */
+static void start_tracing(struct scen *sc)
 {
-	struct scen sc = { .name = s->name, .j = j, .html = html, .tracer.fd = -1,
-			   .pipe_byte = -1 };
 	struct ct_error err;
 
+	if (!ct_module_available())
+		return;
+	sc->events = calloc(STEP_EVENTS_MAX, sizeof(*sc->events));
+	if (!sc->events || ct_trace_start(&sc->tracer, sc->parent.pid, 1, &err)) {
+		if (sc->events)
+			fprintf(stderr, "cowtrace: no events in this run: %s\n", err.msg);
+		sc->tracer.fd = -1;
+	}
+	sc->rec->traced = sc->tracer.fd >= 0;
+}
+
+static void json_head(struct json *j, const struct scenario *s, const struct scen *sc)
+{
+	json_object(j);
+	json_kuint(j, "cowtrace", 1);
+	json_kstr(j, "kind", "scenario");
+	json_kstr(j, "name", s->name);
+	json_kstr(j, "summary", s->summary);
+	json_kuint(j, "parent", sc->parent.pid);
+	json_key(j, "steps");
+	json_array(j);
+}
+
+static void json_tail(struct json *j, const struct scen *sc)
+{
+	json_end_array(j);
+	if (sc->stopped[0])
+		json_kstr(j, "stopped", sc->stopped);
+	json_kuint(j, "child", sc->child_pid);
+	json_key(j, "regions");
+	json_array(j);
+	for (int i = 0; i < sc->nr_regions; i++) {
+		json_object(j);
+		json_kuint(j, "start", sc->regions[i].start);
+		json_kuint(j, "len", sc->regions[i].len);
+		json_kstr(j, "what", sc->regions[i].what);
+		json_end_object(j);
+	}
+	json_end_array(j);
+	json_end_object(j);
+}
+
+static void scen_free(struct scen *sc)
+{
+	for (int i = 0; i < 2; i++)
+		if (sc->have_prev[i])
+			ct_snapshot_free(&sc->prev[i]);
+	if (sc->have_origin)
+		ct_snapshot_free(&sc->origin);
+	if (sc->child_is_puppet)
+		puppet_kill(&sc->child);
+	puppet_kill(&sc->parent);
+	ct_trace_close(&sc->tracer);
+	free(sc->events);
+	free(sc->step_ev);
+	ct_pfn_set_free(&sc->self);
+}
+
+static int run_one(const struct scenario *s, struct json *j, struct ct_html *html,
+		   struct ct_run_result *rec, int quiet)
+{
+	struct scen sc = { .name = s->name, .j = j, .html = html, .tracer.fd = -1,
+			   .pipe_byte = -1, .quiet = quiet, .rec = rec };
+	struct ct_error err;
+	struct utsname u;
+
+	memset(rec, 0, sizeof(*rec));
+	snprintf(rec->scenario, sizeof(rec->scenario), "%s", s->name);
+	if (uname(&u) == 0)
+		snprintf(rec->kernel, sizeof(rec->kernel), "%s", u.release);
 	if (puppet_spawn(&sc.parent))
 		return ct_err(EXIT_RUNTIME, "cannot start a process: %s", strerror(errno));
+	rec->ran = 1;
 	pin_to_one_cpu(sc.parent.pid);
-	/* events beside the snapshots, where the module can trace */
-	if (ct_module_available()) {
-		sc.events = calloc(STEP_EVENTS_MAX, sizeof(*sc.events));
-		if (!sc.events || ct_trace_start(&sc.tracer, sc.parent.pid, 1, &err)) {
-			if (sc.events)
-				fprintf(stderr, "cowtrace: no events in this run: %s\n", err.msg);
-			sc.tracer.fd = -1;
-		}
-	}
+	start_tracing(&sc);
 	/*
 	 * The parent before the first step, once it waits for orders: the
 	 * first step's sentence then has a "before" too (the page the first
@@ -1171,49 +1533,67 @@ static int run_one(const struct scenario *s, struct json *j, struct ct_html *htm
 		sc.have_prev[0] = 1;
 	/* puppets run this same binary: its pages are ours too (none if this fails) */
 	ct_self_file_pfns(&sc.self, &err);
-	if (j) {
-		json_object(j);
-		json_kuint(j, "cowtrace", 1);
-		json_kstr(j, "kind", "scenario");
-		json_kstr(j, "name", s->name);
-		json_kstr(j, "summary", s->summary);
-		json_kuint(j, "parent", sc.parent.pid);
-		json_key(j, "steps");
-		json_array(j);
-	} else {
+	if (j)
+		json_head(j, s, &sc);
+	else if (text_out(&sc))
 		printf("scenario %s: %s\n", s->name, s->summary);
-	}
 	s->fn(&sc);
-	if (j) {
-		json_end_array(j);
-		if (sc.stopped[0])
-			json_kstr(j, "stopped", sc.stopped);
-		json_kuint(j, "child", sc.child_pid);
-		json_key(j, "regions");
-		json_array(j);
-		for (int i = 0; i < sc.nr_regions; i++) {
-			json_object(j);
-			json_kuint(j, "start", sc.regions[i].start);
-			json_kuint(j, "len", sc.regions[i].len);
-			json_kstr(j, "what", sc.regions[i].what);
-			json_end_object(j);
-		}
-		json_end_array(j);
-		json_end_object(j);
-	}
-	for (int i = 0; i < 2; i++)
-		if (sc.have_prev[i])
-			ct_snapshot_free(&sc.prev[i]);
-	if (sc.have_origin)
-		ct_snapshot_free(&sc.origin);
-	if (sc.child_is_puppet)
-		puppet_kill(&sc.child);
-	puppet_kill(&sc.parent);
-	ct_trace_close(&sc.tracer);
-	free(sc.events);
-	free(sc.step_ev);
-	ct_pfn_set_free(&sc.self);
+	if (j)
+		json_tail(j, &sc);
+	rec->failed = sc.failed;
+	snprintf(rec->stopped, sizeof(rec->stopped), "%s", sc.stopped);
+	scen_free(&sc);
 	return sc.failed ? EXIT_RUNTIME : EXIT_OK;
+}
+
+static const struct scenario *find_scenario(const char *name)
+{
+	for (size_t i = 0; i < NR_SCENARIOS; i++)
+		if (!strcmp(name, scenarios[i].name))
+			return &scenarios[i];
+	return NULL;
+}
+
+int ct_run_scenario_exists(const char *name)
+{
+	return find_scenario(name) != NULL;
+}
+
+int ct_run_scenario(const char *name, struct ct_html *html, struct ct_run_result *r)
+{
+	const struct scenario *s = find_scenario(name);
+
+	if (!s)
+		return ct_err(EXIT_USAGE, "no scenario '%s'", name);
+	return run_one(s, NULL, html, r, 1);
+}
+
+static int run_scenario(const struct scenario *s, int json, const char *html_path)
+{
+	struct ct_run_result *rec = calloc(1, sizeof(*rec));
+	struct ct_error err;
+	struct ct_html html;
+	struct json j;
+	int ret;
+
+	if (!rec)
+		return ct_err(EXIT_RUNTIME, "out of memory");
+	if (json)
+		json_init(&j, stdout);
+	if (html_path) {
+		char title[160];
+
+		snprintf(title, sizeof(title), "cowtrace run %s: %s", s->name, s->summary);
+		if (ct_html_open(&html, html_path, title, &err)) {
+			free(rec);
+			return ct_err(EXIT_RUNTIME, "%s", err.msg);
+		}
+	}
+	ret = run_one(s, json ? &j : NULL, html_path ? &html : NULL, rec, 0);
+	if (html_path && ct_html_close(&html, &err) && !ret)
+		ret = ct_err(EXIT_RUNTIME, "%s: %s", html_path, err.msg);
+	free(rec);
+	return ret;
 }
 
 int cmd_run(int argc, char **argv)
@@ -1222,48 +1602,39 @@ int cmd_run(int argc, char **argv)
 		{ "list", no_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "html", required_argument, NULL, 'H' },
+		{ "claims", no_argument, NULL, 'c' },
+		{ "markdown", no_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	int json = 0, list = 0, c, ret;
-	const char *html_path = NULL;
-	struct ct_error err;
-	struct ct_html html;
-	struct json j;
+	struct ct_claims_opts co = { 0 };
+	int claims = 0, c;
+	const struct scenario *s;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'l': list = 1; break;
-		case 'j': json = 1; break;
-		case 'H': html_path = optarg; break;
+		case 'l': co.list = 1; break;
+		case 'j': co.json = 1; break;
+		case 'H': co.html_path = optarg; break;
+		case 'c': claims = 1; break;
+		case 'm': co.markdown = 1; break;
 		case 'h': fputs(run_help, stdout); return EXIT_OK;
 		default: return ct_usage("run", "bad option");
 		}
 	}
-	if (list) {
+	if (claims)
+		return ct_claims_command(argv + optind, argc - optind, &co);
+	if (co.markdown)
+		return ct_usage("run", "--markdown goes with --claims");
+	if (co.list) {
 		for (size_t i = 0; i < NR_SCENARIOS; i++)
 			printf("%-18s %s\n", scenarios[i].name, scenarios[i].summary);
 		return EXIT_OK;
 	}
 	if (optind != argc - 1)
 		return ct_usage("run", "expected one SCENARIO (see 'cowtrace run --list')");
-	for (size_t i = 0; i < NR_SCENARIOS; i++) {
-		if (strcmp(argv[optind], scenarios[i].name))
-			continue;
-		if (json)
-			json_init(&j, stdout);
-		if (html_path) {
-			char title[160];
-
-			snprintf(title, sizeof(title), "cowtrace run %s: %s", scenarios[i].name,
-				 scenarios[i].summary);
-			if (ct_html_open(&html, html_path, title, &err))
-				return ct_err(EXIT_RUNTIME, "%s", err.msg);
-		}
-		ret = run_one(&scenarios[i], json ? &j : NULL, html_path ? &html : NULL);
-		if (html_path && ct_html_close(&html, &err) && !ret)
-			ret = ct_err(EXIT_RUNTIME, "%s: %s", html_path, err.msg);
-		return ret;
-	}
-	return ct_usage("run", "no scenario '%s' (see 'cowtrace run --list')", argv[optind]);
+	s = find_scenario(argv[optind]);
+	if (!s)
+		return ct_usage("run", "no scenario '%s' (see 'cowtrace run --list')", argv[optind]);
+	return run_scenario(s, co.json, co.html_path);
 }

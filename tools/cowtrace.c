@@ -16,7 +16,7 @@ const struct cmd ct_commands[] = {
 	{ "compare", cmd_compare, "PARENT CHILD", "what a parent and its child still share" },
 	{ "watch", cmd_watch, "PARENT CHILD", "compare, over time, until either exits" },
 	{ "trace", cmd_trace, "-p PID | -- CMD", "print COW events live, then who copied what" },
-	{ "run", cmd_run, "SCENARIO|--list", "play a COW scenario on real processes" },
+	{ "run", cmd_run, "SCENARIO|--list|--claims", "play a COW scenario, or judge the textbook's claims" },
 	{ NULL, NULL, NULL, NULL }
 };
 

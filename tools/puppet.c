@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -37,6 +38,8 @@ struct reply {
  * scenario's back.  Initialised, so it starts as a file-backed private page.
  */
 static volatile char puppet_data_byte[4096] __attribute__((aligned(4096))) = { 1 };
+/* A page of BSS of its own (PUP_SELF 2): no other variable shares it. */
+static volatile char puppet_bss_page[4096] __attribute__((aligned(4096)));
 
 static int send_fd(int sock, const void *buf, size_t len, int fd)
 {
@@ -113,47 +116,96 @@ static int64_t do_mmap(uint64_t len, uint32_t how, int prot)
 	return (int64_t)(uintptr_t)p;
 }
 
+/*
+ * What a vfork child is told.  Static, not on the stack: the child shares
+ * the mm and may read it after do_vfork() has returned.
+ */
 struct vfork_arg {
 	int release;	/* read end: the child exits at EOF */
 	int hold;	/* write end, which the child must not keep open */
+	int written;	/* write end: closed once the child has written */
+	volatile unsigned char *addr;	/* what it writes: one byte per page */
+	uint64_t len;
+	unsigned char byte;
 };
+
+static struct vfork_arg vfork_arg;
+static char vfork_stack[64 * 1024] __attribute__((aligned(16)));
+
+static void block_until_eof(int fd)
+{
+	char c;
+
+	while (read(fd, &c, 1) < 0 && errno == EINTR)
+		;
+}
 
 static int vfork_child(void *arg)
 {
 	struct vfork_arg *va = arg;
-	char c;
 
 	/* shares the parent's mm; blocks until the orchestrator lets go */
 	close(va->hold);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	while (read(va->release, &c, 1) < 0 && errno == EINTR)
-		;
+	for (uint64_t off = 0; off < va->len; off += 4096)
+		va->addr[off] = va->byte;
+	if (va->written >= 0)
+		close(va->written);
+	block_until_eof(va->release);
 	_exit(0);
 }
 
-static int64_t do_vfork(int *release_fd)
+static int64_t do_vfork(const struct cmd *c, int *release_fd)
 {
-	static char stack[64 * 1024] __attribute__((aligned(16)));
-	struct vfork_arg va;
-	int fds[2];
+	struct vfork_arg *va = &vfork_arg;
+	int fds[2], written[2] = { -1, -1 };
 	pid_t pid;
 
-	if (pipe2(fds, O_CLOEXEC))
+	if (pipe2(fds, O_CLOEXEC) || (c->b && pipe2(written, O_CLOEXEC)))
 		return -errno;
-	va.release = fds[0];
-	va.hold = fds[1];
+	*va = (struct vfork_arg){ .release = fds[0], .hold = fds[1], .written = written[1],
+				  .addr = (volatile unsigned char *)(uintptr_t)c->a, .len = c->b,
+				  .byte = (unsigned char)c->c };
 	/*
 	 * CLONE_VM without CLONE_VFORK: the orchestrator must keep driving us
 	 * (to reply) while the child lives; the mm is shared all the same.
 	 */
-	pid = clone(vfork_child, stack + sizeof(stack), CLONE_VM | SIGCHLD, &va);
+	pid = clone(vfork_child, vfork_stack + sizeof(vfork_stack), CLONE_VM | SIGCHLD, va);
 	close(fds[0]);
+	if (written[1] >= 0)
+		close(written[1]);
 	if (pid < 0) {
 		close(fds[1]);
+		if (written[0] >= 0)
+			close(written[0]);
 		return -errno;
+	}
+	if (written[0] >= 0) {	/* EOF: the child has written (or died) */
+		block_until_eof(written[0]);
+		close(written[0]);
 	}
 	*release_fd = fds[1];
 	return pid;
+}
+
+static int vfork_wait_child(void *arg)
+{
+	/* the parent sleeps in the kernel until this exits (CLONE_VFORK) */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	block_until_eof((int)(intptr_t)arg);
+	_exit(0);
+}
+
+static int64_t do_vfork_wait(int release)
+{
+	pid_t pid;
+
+	if (release < 0)
+		return -EBADF;
+	pid = clone(vfork_wait_child, vfork_stack + sizeof(vfork_stack),
+		    CLONE_VM | CLONE_VFORK | SIGCHLD, (void *)(intptr_t)release);
+	close(release);
+	return pid < 0 ? -errno : pid;
 }
 
 /* Returns once the child has exec()ed: until then it shares our pages. */
@@ -299,7 +351,9 @@ static int64_t run_cmd(const struct cmd *c, int newsock, int *extra_fd)
 	case PUP_FORK:
 		return do_fork(newsock);
 	case PUP_VFORK:
-		return do_vfork(extra_fd);
+		return do_vfork(c, extra_fd);
+	case PUP_VFORK_WAIT:
+		return do_vfork_wait(newsock);
 	case PUP_EXEC_SLEEP:
 		return do_exec_sleep();
 	case PUP_NOP:
@@ -311,8 +365,10 @@ static int64_t run_cmd(const struct cmd *c, int newsock, int *extra_fd)
 	case PUP_SOFT_DIRTY_CLEAR:
 		return do_soft_dirty_clear();
 	case PUP_SELF:
-		if (c->a)
+		if (c->a == 1)
 			return (int64_t)(uintptr_t)&puppet_main;
+		if (c->a == 2)
+			return (int64_t)(uintptr_t)puppet_bss_page;
 		return (int64_t)(uintptr_t)puppet_data_byte;
 	default:
 		return -EINVAL;
@@ -411,15 +467,24 @@ int puppet_spawn(struct puppet *p)
 	return 0;
 }
 
-static uint64_t call(struct puppet *p, enum puppet_op op, uint64_t a,
-		     uint64_t b, uint64_t c, int passfd, int *gotfd)
+static int send_cmd(struct puppet *p, enum puppet_op op, uint64_t a, uint64_t b,
+		    uint64_t c, int passfd)
 {
 	struct cmd cmd = { .op = op, .a = a, .b = b, .c = c };
+
+	if (send_fd(p->sock, &cmd, sizeof(cmd), passfd)) {
+		errno = EPIPE;
+		return -1;
+	}
+	return 0;
+}
+
+static uint64_t recv_reply(struct puppet *p, int *gotfd)
+{
 	struct reply r;
 	int fd = -1;
 
-	if (send_fd(p->sock, &cmd, sizeof(cmd), passfd) ||
-	    recv_fd(p->sock, &r, sizeof(r), &fd)) {
+	if (recv_fd(p->sock, &r, sizeof(r), &fd)) {
 		errno = EPIPE;
 		return (uint64_t)-1;
 	}
@@ -432,6 +497,32 @@ static uint64_t call(struct puppet *p, enum puppet_op op, uint64_t a,
 		return (uint64_t)-1;
 	}
 	return (uint64_t)r.val;
+}
+
+static uint64_t call(struct puppet *p, enum puppet_op op, uint64_t a,
+		     uint64_t b, uint64_t c, int passfd, int *gotfd)
+{
+	if (send_cmd(p, op, a, b, c, passfd))
+		return (uint64_t)-1;
+	return recv_reply(p, gotfd);
+}
+
+uint64_t puppet_call_begin(struct puppet *p, enum puppet_op op, uint64_t a, uint64_t b,
+			   uint64_t c, int passfd)
+{
+	return send_cmd(p, op, a, b, c, passfd) ? (uint64_t)-1 : 0;
+}
+
+uint64_t puppet_call_end(struct puppet *p)
+{
+	return recv_reply(p, NULL);
+}
+
+int puppet_replied(struct puppet *p)
+{
+	struct pollfd pfd = { .fd = p->sock, .events = POLLIN };
+
+	return poll(&pfd, 1, 50) > 0;
 }
 
 uint64_t puppet_call(struct puppet *p, enum puppet_op op, uint64_t a,

@@ -22,9 +22,13 @@ enum puppet_op {
 	PUP_MUNMAP,	/* a=addr b=len */
 	PUP_MPROTECT,	/* a=addr b=len c=prot */
 	PUP_FORK,	/* new puppet from fork(); -> child pid */
-	PUP_VFORK,	/* vfork()-like clone sharing the mm; -> child pid */
+	PUP_VFORK,	/* vfork()-like clone sharing the mm; -> child pid.  With
+			 * b != 0 the child first writes c to one byte per page of
+			 * [a, a+b), in the mm it shares, and the call returns
+			 * once it has */
 	PUP_EXEC_SLEEP,	/* fork a child that execs sleep; -> child pid */
-	PUP_SELF,	/* a=0: -> address of a data byte; a=1: of code */
+	PUP_SELF,	/* -> an address of its own: a=0 a page of initialised
+			 * data, a=1 code, a=2 a page of BSS (uninitialised) */
 	PUP_NOP,	/* a round trip: the puppet is quiescent afterwards */
 	PUP_VMSPLICE,	/* a=addr b=len: vmsplice() the range into a new pipe the
 			 * puppet keeps (no SPLICE_F_GIFT) -> bytes spliced */
@@ -32,6 +36,10 @@ enum puppet_op {
 			 * 256 if they are not all that same byte */
 	PUP_SOFT_DIRTY_CLEAR, /* write "4" to /proc/self/clear_refs: every PTE
 			 * write-protected, as soft-dirty tracking does */
+	PUP_VFORK_WAIT,	/* a real vfork: clone(CLONE_VM | CLONE_VFORK) whose child
+			 * blocks reading the fd passed with the call
+			 * (puppet_call_begin) and exits at EOF; the puppet
+			 * waits in the kernel until then -> child pid */
 	PUP_EXIT,
 };
 
@@ -56,6 +64,17 @@ void puppet_maybe_run(int argc, char **argv);
  */
 uint64_t puppet_call(struct puppet *p, enum puppet_op op, uint64_t a,
 		     uint64_t b, uint64_t c);
+/*
+ * The same in two halves, for an operation that blocks the puppet until the
+ * caller does something (PUP_VFORK_WAIT): begin sends it, with passfd (or -1)
+ * for the puppet to use; end waits for its result.  Both return
+ * (uint64_t)-1 with errno set when the puppet is gone or the call failed.
+ */
+uint64_t puppet_call_begin(struct puppet *p, enum puppet_op op, uint64_t a, uint64_t b,
+			   uint64_t c, int passfd);
+uint64_t puppet_call_end(struct puppet *p);
+/* Whether the reply to puppet_call_begin() has come (waits 50 ms for it). */
+int puppet_replied(struct puppet *p);
 /*
  * PUP_FORK, giving the child as a puppet of its own.  Returns only when both
  * are blocked again with nothing left to fault (see puppet.c).

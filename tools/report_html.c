@@ -418,6 +418,7 @@ static const char style[] =
 	".sw{display:inline-block;width:12px;height:12px;border:1px solid #999;vertical-align:middle}\n"
 	"table{border-collapse:collapse;margin:6px 0}td,th{padding:1px 10px;text-align:right}\n"
 	"td:first-child,th:first-child{text-align:left}tr:nth-child(even){background:#f4f4f4}\n"
+	"table.text td,table.text th{text-align:left;vertical-align:top;max-width:520px}\n"
 	"#info{position:fixed;right:12px;bottom:12px;max-width:560px;background:#fffff0;\n"
 	" border:1px solid #999;padding:6px 10px;font:12px monospace;white-space:pre-wrap;\n"
 	" box-shadow:2px 2px 6px #0003}#info.pinned{border:2px solid #e15759}\n"
@@ -591,6 +592,36 @@ void ct_html_map(struct ct_html *h, const struct ct_html_map *m)
 	free(recs);
 	free(bs.b);
 	h->nr_maps++;
+}
+
+void ct_html_table(struct ct_html *h, const char *heading, const char *intro,
+		   const char *const *cols, size_t ncols, const char *const *cells, size_t nrows)
+{
+	fputs("<section class=\"text\"><h2>", h->f);
+	html_text(h->f, heading);
+	fputs("</h2>\n", h->f);
+	if (intro) {
+		fputs("<p>", h->f);
+		html_text(h->f, intro);
+		fputs("</p>\n", h->f);
+	}
+	fputs("<table class=\"text\"><tr>", h->f);
+	for (size_t c = 0; c < ncols; c++) {
+		fputs("<th>", h->f);
+		html_text(h->f, cols[c]);
+		fputs("</th>", h->f);
+	}
+	fputs("</tr>\n", h->f);
+	for (size_t r = 0; r < nrows; r++) {
+		fputs("<tr>", h->f);
+		for (size_t c = 0; c < ncols; c++) {
+			fputs(c ? "<td>" : "<th>", h->f);
+			html_text(h->f, cells[r * ncols + c]);
+			fputs(c ? "</td>" : "</th>", h->f);
+		}
+		fputs("</tr>\n", h->f);
+	}
+	fputs("</table></section>\n", h->f);
 }
 
 int ct_html_close(struct ct_html *h, struct ct_error *err)

@@ -48,6 +48,12 @@ struct ct_map_totals {
 int ct_html_open(struct ct_html *h, const char *path, const char *title,
 		 struct ct_error *err);
 void ct_html_map(struct ct_html *h, const struct ct_html_map *m);
+/*
+ * A section of text: a table of nrows rows of ncols cells (cells[row * ncols
+ * + col]), each escaped; the first column's cells are row headers.
+ */
+void ct_html_table(struct ct_html *h, const char *heading, const char *intro,
+		   const char *const *cols, size_t ncols, const char *const *cells, size_t nrows);
 int ct_html_close(struct ct_html *h, struct ct_error *err);
 /* Close and remove a report that will not be finished. */
 void ct_html_discard(struct ct_html *h, const char *path);
