@@ -11,7 +11,7 @@
 #include "claim_judges.h"
 #include "judge.h"
 
-/* Regions of the scenarios, in the order cmd_run.c adds them. */
+/* Regions of the scenarios, in the order scenarios.c adds them. */
 enum { PVS_PRIVATE, PVS_SHARED };
 enum { DF_DONTFORK, DF_WIPEONFORK };
 

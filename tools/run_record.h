@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * How cmd_run.c hands a step to run_result.c: the snapshots it took, its
- * events and its story.  Only cmd_run.c (and the unit tests) record steps.
+ * How run_step.c hands a step to run_result.c: the snapshots it took, its
+ * events and its story.  Only run_step.c (and the unit tests) record steps.
  */
 #ifndef COWTRACE_RUN_RECORD_H
 #define COWTRACE_RUN_RECORD_H

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What one play of a cowtrace run scenario observed, step by step: the
- * numbers a judge of a textbook claim (claims.h) reads.  cmd_run.c fills it
+ * numbers a judge of a textbook claim (claims.h) reads.  run_step.c fills it
  * from the snapshots and events it takes anyway; nothing here is a
  * prediction.  A fact the run could not see is marked unknown (mm_known,
  * CT_UNAVAIL_* bits, events_known), never filled with a guess.
