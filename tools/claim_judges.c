@@ -5,6 +5,7 @@
  * whether its fact held.  Nothing here knows a kernel version: a verdict
  * that differs between kernels differs because the runs did.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <string.h>
 
@@ -1181,4 +1182,64 @@ void judge_first_touch_tables(const struct ct_runs *rs, struct ct_finding *f)
 	j_num(f, "pgtables_grew_bytes", grew);
 	j_decide(f, grew >= 4096 && s2->has_story &&
 		     (s2->story == CT_STORY_ZERO_MAPPED || s2->story == CT_STORY_ANON_NEW));
+}
+
+/* ---- memory costs: the commit charge (commit_charge) ---- */
+
+/* The fork step: what the child was charged, and what it took. */
+static const struct ct_run_step *commit_charge(const struct ct_runs *rs, struct ct_finding *f,
+					       int64_t *len, int64_t *delta)
+{
+	const struct ct_run_step *st = j_step(rs, f, CC, 2);
+
+	if (!st || !j_need_value(f, CC, st, "region_bytes", len) ||
+	    !j_need_value(f, CC, st, "committed_delta_bytes", delta))
+		return NULL;
+	j_say(f, "fork of a parent with %" PRId64 " MiB of private writable memory, one page of "
+	      "it written: Committed_AS grew %" PRId64 " KiB; in that memory the child shares %"
+	      PRIu64 " page and has %" PRIu64 " of its own", *len >> 20, *delta >> 10,
+	      st->rel[0][CT_SHARED], st->rel[0][CT_CHILD_ONLY] + st->rel[0][CT_DIVERGED]);
+	j_num(f, "region_bytes", *len);
+	j_num(f, "committed_delta_bytes", *delta);
+	j_num(f, "child_new_pages", (int64_t)(st->rel[0][CT_CHILD_ONLY] + st->rel[0][CT_DIVERGED]));
+	return st;
+}
+
+void judge_fork_charges_commit(const struct ct_runs *rs, struct ct_finding *f)
+{
+	int64_t len, delta;
+	const struct ct_run_step *st = commit_charge(rs, f, &len, &delta);
+
+	if (!st)
+		return;
+	j_decide_split(f, "physical memory", st->rel[0][CT_CHILD_ONLY] + st->rel[0][CT_DIVERGED] > 0,
+		       "the commit charge", delta >= len);
+}
+
+void judge_fork_fails_past_commit_limit(const struct ct_runs *rs, struct ct_finding *f)
+{
+	const struct ct_run_step *s2 = j_step(rs, f, CC, 2), *s3;
+	int64_t mode, room, big, err;
+
+	if (!s2 || !j_need_value(f, CC, s2, "overcommit_memory", &mode))
+		return;
+	if (mode != 2) {
+		j_lacks(f, "vm.overcommit_memory is %" PRId64 " here, not 2: there is no commit limit a "
+			"fork can fail on, and running the machine out of memory is no experiment; as "
+			"root, sysctl vm.overcommit_memory=2, play it again, and set it back to %" PRId64,
+			mode, mode);
+		return;
+	}
+	s3 = j_step(rs, f, CC, 3);
+	if (!s3 || !j_need_value(f, CC, s3, "headroom_bytes", &room) ||
+	    !j_need_value(f, CC, s3, "second_region_bytes", &big) ||
+	    !j_need_value(f, CC, s3, "fork_errno", &err))
+		return;
+	j_say(f, "under vm.overcommit_memory=2, with %" PRId64 " MiB left under CommitLimit, the "
+	      "parent maps %" PRId64 " MiB more, touches none of it, and forks: %s", room >> 20,
+	      big >> 20, err ? strerror((int)err) : "the fork worked");
+	j_num(f, "headroom_bytes", room);
+	j_num(f, "second_region_bytes", big);
+	j_num(f, "fork_errno", err);
+	j_decide(f, err == ENOMEM);
 }

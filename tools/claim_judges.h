@@ -63,5 +63,7 @@ JUDGE(judge_code_write_copies);
 JUDGE(judge_exec_replaces);
 JUDGE(judge_exec_overwrites_text);
 JUDGE(judge_first_touch_tables);
+JUDGE(judge_fork_charges_commit);
+JUDGE(judge_fork_fails_past_commit_limit);
 
 #endif

@@ -315,13 +315,13 @@ const struct ct_claim ct_claims[] = {
 		.quote = "「如果父进程占用了大量物理内存资源，剩下的内存空间可能无法满足子进程需求。」",
 		.claim = "(a reason for COW) a parent using much physical memory may leave too little "
 			"for the child.",
-		.experiment = "not a cowtrace run experiment (N11: commit accounting under "
-			"vm.overcommit_memory=2)",
+		.experiment = "commit_charge step 2 (Committed_AS across the fork, the child's pages)",
 		.kernel = "with COW no physical page is needed at fork, but `dup_mmap()` charges every "
 			"`VM_ACCOUNT` VMA to the commit limit (`security_vm_enough_memory_mm()`; "
 			"kernel/fork.c on 5.10-6.12, mm/mmap.c on 7.x).",
-		.untested = "needs experiment N11 (a commit-accounting test that changes system settings; "
-			"not written)",
+		.scenarios = { CC },
+		.judge = judge_fork_charges_commit,
+		.note = "the commit charge matters only under vm.overcommit_memory=2 (002-12)",
 	},
 	{
 		.id = "001-15", .seed = "001", .lines = "116",
@@ -461,12 +461,13 @@ const struct ct_claim ct_claims[] = {
 		.id = "002-12", .seed = "002", .lines = "95",
 		.quote = "「系統中有太多的進程,內存空間不足,子進程創建失敗。」",
 		.claim = "fork fails when memory is insufficient.",
-		.experiment = "not a cowtrace run experiment (N11: a fork failing under strict overcommit)",
+		.experiment = "commit_charge step 3, under vm.overcommit_memory=2 only",
 		.kernel = "fork returns `ENOMEM` when `dup_mmap()`'s commit charge "
 			"(`security_vm_enough_memory_mm()`) fails or the task, mm, VMAs or page tables "
 			"cannot be allocated.",
-		.untested = "needs experiment N11 (a commit-accounting test that changes system settings; "
-			"not written)",
+		.scenarios = { CC },
+		.judge = judge_fork_fails_past_commit_limit,
+		.note = "under modes 0 (the default heuristic) and 1 only a real allocation failure fails it",
 	},
 	{
 		.id = "003-1", .seed = "003", .lines = "14-15",

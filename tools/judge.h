@@ -25,6 +25,7 @@
 #define BSS "bss"
 #define CW "code_write"
 #define FT "first_touch"
+#define CC "commit_charge"
 
 /*
  * Step n of the scenario's run, or NULL, with f->why_not saying why: not

@@ -358,9 +358,10 @@ static int ksm_run(const char *val)
 	return fclose(f) == 0 && ok ? 0 : -1;
 }
 
-static long ksm_full_scans(void)
+/* The number in a proc or sysfs file, or -1. */
+static long read_number(const char *path)
 {
-	FILE *f = fopen("/sys/kernel/mm/ksm/full_scans", "re");
+	FILE *f = fopen(path, "re");
 	long v = -1;
 
 	if (f) {
@@ -369,6 +370,11 @@ static long ksm_full_scans(void)
 		fclose(f);
 	}
 	return v;
+}
+
+static long ksm_full_scans(void)
+{
+	return read_number("/sys/kernel/mm/ksm/full_scans");
 }
 
 static void sc_ksm(struct scen *sc)
@@ -704,6 +710,95 @@ static void sc_pinned_write(struct scen *sc)
 	sc->pipe_byte = -1;
 }
 
+/* A field of /proc/meminfo, in bytes, or -1. */
+static int64_t meminfo_bytes(const char *field)
+{
+	FILE *f = fopen("/proc/meminfo", "re");
+	size_t n = strlen(field);
+	char line[128];
+	long long kb;
+	int64_t v = -1;
+
+	if (!f)
+		return -1;
+	while (v < 0 && fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, n) && line[n] == ':' &&
+		    sscanf(line + n + 1, "%lld", &kb) == 1)
+			v = kb * 1024;
+	fclose(f);
+	return v;
+}
+
+static int overcommit_mode(void)
+{
+	return (int)read_number("/proc/sys/vm/overcommit_memory");
+}
+
+/* What strict overcommit (mode 2) still lets the machine commit. */
+static int64_t commit_headroom(void)
+{
+	return meminfo_bytes("CommitLimit") - meminfo_bytes("Committed_AS");
+}
+
+#define COMMIT_REGION (128ull << 20)
+
+/*
+ * Under vm.overcommit_memory=2 the parent maps three quarters of what is
+ * left, so that its own mmap() fits but the child's charge for it cannot:
+ * the fork must fail with ENOMEM though it would copy no page.
+ */
+static void fork_past_commit_limit(struct scen *sc)
+{
+	int64_t room = commit_headroom() & ~(int64_t)(PG - 1);
+	uint64_t big = (uint64_t)(room / 4 * 3) & ~(PG - 1);
+	struct puppet extra;
+	int err = 0;
+
+	if (room <= 0 || scen_map_region(sc, big, 0, "3/4 of the commit limit's headroom") ==
+	    (uint64_t)-1)
+		return;
+	if (puppet_fork(&sc->parent, &extra))
+		err = errno;
+	else
+		puppet_kill(&extra);
+	scen_note(sc, "headroom_bytes", room);
+	scen_note(sc, "second_region_bytes", (int64_t)big);
+	scen_note(sc, "fork_errno", err);
+	scen_observe(sc, "parent maps 3/4 of the headroom left and forks again", 0, 0, NULL,
+		     "fork(): %s", err ? strerror(err) : "it worked");
+}
+
+/*
+ * N11: fork takes no physical page, but it charges the child's private
+ * writable memory (every VM_ACCOUNT VMA, in dup_mmap()) to the commit limit.
+ */
+static void sc_commit_charge(struct scen *sc)
+{
+	int mode = overcommit_mode();
+	uint64_t len = COMMIT_REGION;
+	int64_t before;
+	uint64_t buf;
+
+	if (mode == 2 && commit_headroom() / 4 < (int64_t)len)
+		len = (uint64_t)(commit_headroom() / 4) & ~(PG - 1);
+	buf = scen_map_region(sc, len, 0, "private writable memory, one page of it written");
+	scen_call(sc, &sc->parent, PUP_WRITE, buf, PG, 1);
+	scen_observe(sc, "parent maps private memory and writes one page", 0, buf, "wrote", NULL);
+	before = meminfo_bytes("Committed_AS");
+	scen_fork(sc);
+	scen_note(sc, "overcommit_memory", mode);
+	scen_note(sc, "region_bytes", (int64_t)len);
+	scen_note(sc, "committed_delta_bytes", meminfo_bytes("Committed_AS") - before);
+	scen_observe_fork(sc);
+	if (sc->failed)
+		return;
+	if (mode == 2)
+		fork_past_commit_limit(sc);
+	else if (scen_text_out(sc))
+		printf("  (vm.overcommit_memory is %d, not 2: no commit limit a fork could fail on; as root, sysctl vm.overcommit_memory=2 plays the failing fork)\n",
+		       mode);
+}
+
 const struct scenario ct_scenarios[] = {
 	{ "shared_variable", sc_shared_variable,
 	  "the classic: fork, the child changes a variable, the parent's stays" },
@@ -724,6 +819,8 @@ const struct scenario ct_scenarios[] = {
 	{ "bss", sc_bss, "the BSS is the zero page until written" },
 	{ "code_write", sc_code_write, "self-modifying code: mprotect, write, a copy of the text page" },
 	{ "first_touch", sc_first_touch, "a first touch allocates a page table (VmPTE grows)" },
+	{ "commit_charge", sc_commit_charge,
+	  "fork charges the child's private memory to the commit limit; strict overcommit fails it" },
 };
 
 const size_t ct_nr_scenarios = sizeof(ct_scenarios) / sizeof(ct_scenarios[0]);
