@@ -6,7 +6,8 @@ For each report report_fixtures.py made in DIR: Chromium loads it, its script
 must finish (body data-ready) with no console message, the page cells of each
 state, summed over every map, side and run (data-n), must equal the totals
 the same view printed as --json, and a screenshot must come out.  The 16 GiB
-report must stay small and show the numbers the kernel's rules predict.
+report must stay small and show the numbers the kernel's rules predict; the
+claims' report must give each claim the verdict its JSON gives.
 Prints TAP.
 
 usage: browser_report.py DIR
@@ -52,6 +53,53 @@ class Cells(html.parser.HTMLParser):
             cur[state] = cur.get(state, 0) + int(a["data-n"])
 
 
+class ClaimRows(html.parser.HTMLParser):
+    """The cells of each row of the claims' table (table class="text")."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows, self.cell, self.in_table = [], None, False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table" and dict(attrs).get("class") == "text":
+            self.in_table = True
+        elif self.in_table and tag == "tr":
+            self.rows.append([])
+        elif self.in_table and tag in ("td", "th"):
+            self.cell = ""
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self.in_table = False
+        elif self.in_table and tag in ("td", "th") and self.cell is not None:
+            self.rows[-1].append(self.cell)
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell += data
+
+
+def check_claims(out):
+    """The claims' report: it renders, draws the judged steps, and its table
+    gives each claim the verdict the same run printed as --json."""
+    path = os.path.join(out, "claims.html")
+    p, console = chromium("file://" + path + "#all", "--dump-dom")
+    ok(p.returncode == 0 and not console, "claims: Chromium renders it without console messages",
+       "\n".join(console) or p.stderr[-2000:])
+    cells, rows = Cells(), ClaimRows()
+    cells.feed(p.stdout)
+    rows.feed(p.stdout)
+    data = json.load(open(os.path.join(out, "claims.json")))
+    ok(cells.ready == "1" and len(cells.maps) >= 4,
+       "claims: its script ran and it draws the steps the judges read",
+       f"data-ready={cells.ready}, {len(cells.maps)} maps")
+    want = [(c["id"], c["verdict_text"]) for c in data["claims"]]
+    got = [(r[0].split(" ")[0], r[-1]) for r in rows.rows[1:]]
+    ok(got == want and len(want) == 2, "claims: one row per claim, with its verdict",
+       f"drawn {got}\njson {want}")
+
+
 def chromium(url, *args):
     p = subprocess.run([*CHROMIUM, *args, url], capture_output=True, text=True, timeout=300)
     console = [l for l in p.stderr.splitlines() if "CONSOLE" in l]
@@ -95,6 +143,7 @@ def main():
     print("TAP version 13")
     check(out, "last_sharer", 4)
     check(out, "thp", 3)
+    check_claims(out)
     data, cells = check(out, "big", 1)
 
     size = os.path.getsize(os.path.join(out, "big.html"))

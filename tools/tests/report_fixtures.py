@@ -4,6 +4,7 @@
 
 Writes NAME.html and the same view's NAME.json into OUT:
   last_sharer, thp   cowtrace run SCENARIO --html/--json: one map per step
+  claims             cowtrace run --claims 004-2 004-15: the maps, then the verdicts
   big                cowtrace compare of a 16 GiB process and its child:
                      65,536 pages scattered over 16 GiB, a quarter of them
                      copied by the child, so the map must fall back to runs
@@ -62,6 +63,9 @@ def main():
     for name in ("last_sharer", "thp"):
         cowtrace(os.path.join(out_dir, name + ".json"), "run", name, "--json",
                  "--html", os.path.join(out_dir, name + ".html"))
+    # the claims' report: the maps of the steps their judges read, then the table
+    cowtrace(os.path.join(out_dir, "claims.json"), "run", "--claims", "004-2", "004-15",
+             "--json", "--html", os.path.join(out_dir, "claims.html"))
     big_process(out_dir)
 
 
