@@ -459,14 +459,14 @@ static inline int cowtrace_large_page_mapcount(int base, struct page *page)
  *   hugetlb	mapped only whole, on every kernel
  *   6.9+	_large_mapcount counts every mapping, _entire_mapcount the PMD
  *		and PUD ones: equal, no PTE maps a page
- *   6.2-6.8	the answer is in _nr_pages_mapped, under a mask private to
- *		mm/ (FOLIO_PAGES_MAPPED); Debian carries none of these, so:
- *		maybe
- *   5.10, 6.1	an anonymous THP mapped by PMD and PTEs at once is
- *		PageDoubleMap (__split_huge_pmd_locked() sets it while other
- *		PMD mappings remain, and it stays until the last one goes); one
- *		mapped by no PMD is not, and PTEs may map it; file THP has no
- *		such flag: maybe
+ *   before 6.9	no counter says it (6.2-6.8's _nr_pages_mapped needs a mask
+ *		private to mm/; 5.10's and 6.1's PageDoubleMap is cleared when a
+ *		migration takes the PMD mappings away, and not set again when
+ *		remove_migration_ptes() restores PMD and PTEs), but every PTE
+ *		mapping of an anonymous page holds a reference to its folio: a
+ *		refcount equal to the entire mapcount leaves none for a PTE.
+ *		Extra references (swap cache, GUP, isolation) only say maybe.
+ *		File THP: the page cache holds references too: maybe
  * Like every mapcount read here, this races with rmap in other mms: a
  * snapshot is as exact as the counters are at the moment they are read.
  */
@@ -474,11 +474,9 @@ static inline bool cowtrace_folio_maybe_pte_mapped(struct folio *folio)
 {
 	if (folio_test_hugetlb(folio))
 		return false;
-#if COWTRACE_BEFORE(6, 2)
-	return !folio_test_anon(folio) || folio_test_double_map(folio) ||
-	       folio_entire_mapcount(folio) <= 0;
-#elif COWTRACE_BEFORE(6, 9)
-	return true;
+#if COWTRACE_BEFORE(6, 9)
+	return !folio_test_anon(folio) ||
+	       folio_ref_count(folio) != folio_entire_mapcount(folio);
 #else
 	return folio_large_mapcount(folio) != folio_entire_mapcount(folio);
 #endif

@@ -598,7 +598,7 @@ static void walk_leaf(struct walk_state *s, pte_t entry, unsigned long pfn,
 		if (huge_zero)
 			flags |= COWTRACE_PG_ZERO | COWTRACE_PG_THP |
 				 (folio_order(folio) << COWTRACE_ORDER_SHIFT);
-		else
+		else if (folio_test_large(folio)) /* not a devmap PMD's page */
 			tails_alike = !cowtrace_folio_maybe_pte_mapped(folio);
 	}
 	for (; addr != end; addr += PAGE_SIZE) {

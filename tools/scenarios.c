@@ -779,8 +779,13 @@ static void sc_commit_charge(struct scen *sc)
 	int64_t before;
 	uint64_t buf;
 
-	if (mode == 2 && commit_headroom() / 4 < (int64_t)len)
+	if (mode == 2 && commit_headroom() / 4 < (int64_t)len) {
+		if (commit_headroom() < (int64_t)(16 * PG)) {
+			scen_stop(sc, "vm.overcommit_memory is 2 and Committed_AS is within 64 KiB of CommitLimit, so nothing more can be mapped: raise vm.overcommit_ratio or add swap");
+			return;
+		}
 		len = (uint64_t)(commit_headroom() / 4) & ~(PG - 1);
+	}
 	buf = scen_map_region(sc, len, 0, "private writable memory, one page of it written");
 	scen_call(sc, &sc->parent, PUP_WRITE, buf, PG, 1);
 	scen_observe(sc, "parent maps private memory and writes one page", 0, buf, "wrote", NULL);
