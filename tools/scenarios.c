@@ -776,15 +776,17 @@ static void sc_commit_charge(struct scen *sc)
 {
 	int mode = overcommit_mode();
 	uint64_t len = COMMIT_REGION;
+	/* under strict overcommit, what is left to commit, read once */
+	int64_t room = mode == 2 ? commit_headroom() : 0;
 	int64_t before;
 	uint64_t buf;
 
-	if (mode == 2 && commit_headroom() / 4 < (int64_t)len) {
-		if (commit_headroom() < (int64_t)(16 * PG)) {
+	if (mode == 2 && room / 4 < (int64_t)len) {
+		if (room < (int64_t)(16 * PG)) {
 			scen_stop(sc, "vm.overcommit_memory is 2 and Committed_AS is within 64 KiB of CommitLimit, so nothing more can be mapped: raise vm.overcommit_ratio or add swap");
 			return;
 		}
-		len = (uint64_t)(commit_headroom() / 4) & ~(PG - 1);
+		len = (uint64_t)(room / 4) & ~(PG - 1);
 	}
 	buf = scen_map_region(sc, len, 0, "private writable memory, one page of it written");
 	scen_call(sc, &sc->parent, PUP_WRITE, buf, PG, 1);
